@@ -1,0 +1,25 @@
+"""
+    JInit
+
+Neural-network weight initializers whose values are a documented function of (seed, element index),
+identical to the Python package pyjinit's NumPy backend. Core: stdlib only (Random, LinearAlgebra,
+Statistics); runs on Julia 1.5 and later. Flux training lives in the extension `JInitFluxExt`.
+"""
+module JInit
+
+using Random
+using LinearAlgebra
+
+export PhiloxStream, substream, calculate_gain, nfan,
+       zeros_init, ones_init, constant_init, uniform_init, normal_init, truncated_normal_init,
+       variance_scaling_init, xavier_init, he_init, lecun_init, orthogonal_init, sparse_init,
+       identity_init, pretrained_init, layer_init,
+       xavier_uniform, xavier_normal, glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal,
+       he_uniform, he_normal, lecun_uniform, lecun_normal
+
+include("validate.jl")
+include("stream.jl")
+include("fill.jl")
+include("inits.jl")
+
+end # module

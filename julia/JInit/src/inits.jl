@@ -1,0 +1,264 @@
+# The initializers. Each has an implementation `_name(rng, T, dims; kw...)`; the Flux calling
+# convention (`name([rng], [T], dims...; kw...)`, partial application) is generated for all of them.
+
+"A fresh PhiloxStream: from `seed`, or seeded from `Random.default_rng()` (so `Random.seed!` applies)."
+default_stream(seed) = PhiloxStream(seed === nothing ? rand(Random.default_rng(), UInt64) : seed)
+
+"Draw an array of Flux-layout `dims` whose logical elements follow `d` (see fill_logical!)."
+function draw(rng::Random.AbstractRNG, ::Type{T}, dims::Dims, d::Dist) where {T}
+    A = Array{T}(undef, dims)
+    src = word_source(rng, nwords(d, length(A)))
+    return fill_logical!(A, d, src)
+end
+
+"A logical-order vector as an array of Flux-layout `dims` (a matrix (out, in) is stored row by row in `v`)."
+from_logical(v::Vector, dims::Dims) = length(dims) == 2 ? permutedims(reshape(v, dims[2], dims[1])) : reshape(v, dims)
+
+function uniform_dist(::Type{T}, low::Float64, high::Float64) where {T}
+    low <= high || throw(ArgumentError("low must be <= high, got low=$(fmt(low)), high=$(fmt(high))"))
+    return T === Float64 ? Uniform64(low, high - low) : Uniform32(Float32(low), Float32(high - low))
+end
+
+_zeros_init(rng, ::Type{T}, dims::Dims) where {T} = zeros(T, dims)
+_ones_init(rng, ::Type{T}, dims::Dims) where {T} = ones(T, dims)
+_constant_init(rng, ::Type{T}, dims::Dims; value = 0) where {T} = fill(to_eltype(T, check_real("value", value)), dims)
+
+_uniform_init(rng, ::Type{T}, dims::Dims; low = 0, high = 1) where {T} =
+    draw(rng, T, dims, uniform_dist(T, check_real("low", low), check_real("high", high)))
+
+_normal_init(rng, ::Type{T}, dims::Dims; mean = 0, std = 1) where {T} =
+    draw(rng, T, dims, Normal(check_real("mean", mean), check_nonneg("std", std)))
+
+function _truncated_normal_init(rng, ::Type{T}, dims::Dims; mean = 0, std = 1, lo = nothing, hi = nothing,
+                                lo_std = -2, hi_std = 2) where {T}
+    m, s = check_real("mean", mean), check_nonneg("std", std)
+    l = lo === nothing ? m + s * check_real("lo_std", lo_std) : check_real("lo", lo)
+    h = hi === nothing ? m + s * check_real("hi_std", hi_std) : check_real("hi", hi)
+    l < h || throw(ArgumentError("truncation bounds must satisfy lo < hi, got lo=$(fmt(l)), hi=$(fmt(h))"))
+    d = truncnormal(m, s, l, h)
+    A = draw(rng, T, dims, d)
+    lt, ht = inner_bound(T, l, true), inner_bound(T, h, false)
+    return clamp!(A, lt, ht)
+end
+
+const DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
+const KERAS_TRUNC_STD = 0.87962566103423978   # std of N(0,1) truncated to [-2, 2] (Keras, JAX)
+
+"""
+The shared core of every fan-scaled initializer: variance `scale / n` with `n` the fan chosen by `mode`;
+uniform on ±√(3 scale / n), normal with std √(scale / n), or (Keras/JAX) a normal truncated to ±2 std
+whose std is divided by 0.8796… so that the variance is still `scale / n`.
+"""
+function scaled(rng, ::Type{T}, dims::Dims, scale::Float64, mode, distribution, modes = FAN_MODES) where {T}
+    dist = check_choice("distribution", distribution, DISTRIBUTIONS)
+    n = fan_for_mode(torch_shape(dims), mode, modes)
+    n == 0 && return zeros(T, dims)                      # a zero fan means an empty array
+    if dist == "uniform"
+        limit = sqrt(3 * scale / n)
+        return draw(rng, T, dims, uniform_dist(T, -limit, limit))
+    elseif dist == "normal"
+        return draw(rng, T, dims, Normal(0.0, sqrt(scale / n)))
+    else
+        s = sqrt(scale / n) / KERAS_TRUNC_STD
+        return _truncated_normal_init(rng, T, dims; std = s)
+    end
+end
+
+_variance_scaling_init(rng, ::Type{T}, dims::Dims; scale = 1, mode = "fan_in",
+                       distribution = "truncated_normal") where {T} =
+    scaled(rng, T, dims, check_nonneg("scale", scale), mode, distribution)
+
+_xavier_init(rng, ::Type{T}, dims::Dims; gain = 1, distribution = "uniform") where {T} =
+    scaled(rng, T, dims, check_nonneg("gain", gain)^2, "fan_avg", distribution)
+
+function _he_init(rng, ::Type{T}, dims::Dims; gain = nothing, a = nothing, nonlinearity = "relu",
+                  mode = "fan_in", distribution = "normal") where {T}
+    if gain === nothing
+        nl = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
+        g = calculate_gain(nl, nl == "leaky_relu" ? (a === nothing ? 0 : a) : a)
+    else
+        a === nothing || throw(ArgumentError("give either gain or a (the leaky_relu slope), not both"))
+        g = check_nonneg("gain", gain)
+    end
+    return scaled(rng, T, dims, g^2, mode, distribution, ("fan_in", "fan_out"))
+end
+
+_lecun_init(rng, ::Type{T}, dims::Dims; distribution = "normal") where {T} =
+    scaled(rng, T, dims, 1.0, "fan_in", distribution)
+
+function _orthogonal_init(rng, ::Type{T}, dims::Dims; gain = 1) where {T}
+    g = check_real("gain", gain)
+    shape = torch_shape(dims)
+    length(shape) >= 2 ||
+        throw(ArgumentError("orthogonal needs at least 2 dimensions, got dimensions $(fmt(dims))"))
+    rows = shape[1]
+    cols = prod(shape[2:end])
+    (rows == 0 || cols == 0) && return zeros(T, dims)
+    v = Vector{Float64}(undef, rows * cols)
+    fill_logical!(v, Normal(0.0, 1.0), word_source(rng, rows * cols))
+    Mt = reshape(v, cols, rows)                          # the transpose of the logical rows×cols matrix
+    tall = rows < cols ? Mt : permutedims(Mt)            # PyTorch factors the tall orientation
+    F = qr(tall)
+    Q = Matrix(F.Q)
+    R = F.R
+    for j in 1:size(Q, 2)                                # Haar sign fix; sign(0) := +1 keeps every column
+        if R[j, j] < 0
+            Q[:, j] .*= -1
+        end
+    end
+    logical = rows < cols ? vec(Q) : vec(permutedims(Q)) # back to row-major order of (rows, cols)
+    return from_logical(to_eltype.(T, g .* logical), dims)
+end
+
+"@(m, n) Fisher–Yates: for each of `groups` groups, choose m distinct indices of 0:n-1 (draw order in docs/stream.md)."
+function choose_subsets(src, groups::Int, n::Int, m::Int)
+    perm = [collect(0:n-1) for _ in 1:groups]
+    for i in 0:m-1, g in 0:groups-1
+        t = i * groups + g
+        w = getblock(src, t ÷ 4)[t % 4 + 1]
+        j = i + Int((UInt128(w) * UInt128(n - i)) >> 64)
+        p = perm[g+1]
+        p[i+1], p[j+1] = p[j+1], p[i+1]
+    end
+    return [p[1:m] for p in perm]
+end
+
+"The words for a matrix-global pattern: a PhiloxStream's substream 1 at the same block, else the rng itself."
+pattern_source(rng::PhiloxStream, block0::UInt64, nw) = KeySource((rng.key[1], rng.key[2] + UInt64(1)), block0)
+pattern_source(rng::Random.AbstractRNG, block0, nw) = VecSource(rand(rng, UInt64, nw))
+
+function _sparse_init(rng, ::Type{T}, dims::Dims; sparsity = nothing, std = 0.01, nonzeros = nothing) where {T}
+    length(dims) == 2 ||
+        throw(ArgumentError("sparse needs a 2-dimensional shape (out, in), got $(length(dims)) dimensions"))
+    s = check_nonneg("std", std)
+    rows, cols = dims
+    if nonzeros === nothing
+        sparsity === nothing &&
+            throw(ArgumentError("sparse needs sparsity (fraction of zeros per column) or nonzeros (nonzero weights per row)"))
+        sp = check_real("sparsity", sparsity, "a number in [0, 1]", x -> 0 <= x <= 1)
+        groups, n, m = cols, rows, ceil(Int, sp * rows)
+    else
+        sparsity === nothing || throw(ArgumentError("give either sparsity or nonzeros, not both"))
+        (nonzeros isa Integer && !(nonzeros isa Bool) && 0 <= nonzeros <= cols) ||
+            throw(ArgumentError("nonzeros must be an integer in [0, $cols] (the number of inputs), got $(fmt(nonzeros))"))
+        groups, n, m = rows, cols, cols - nonzeros
+    end
+    block0 = rng isa PhiloxStream ? rng.block : UInt64(0)
+    v = Vector{T}(undef, rows * cols)
+    fill_logical!(v, Normal(0.0, s), word_source(rng, rows * cols))
+    chosen = choose_subsets(pattern_source(rng, block0, m * groups), groups, n, m)
+    for g in 1:groups, idx in chosen[g]
+        k = nonzeros === nothing ? idx * cols + (g - 1) : (g - 1) * cols + idx
+        v[k+1] = zero(T)
+    end
+    return from_logical(v, dims)
+end
+
+function _identity_init(rng, ::Type{T}, dims::Dims; gain = 1, groups = 1) where {T}
+    g = check_real("gain", gain)
+    shape = torch_shape(dims)
+    length(shape) >= 2 ||
+        throw(ArgumentError("identity needs at least 2 dimensions, got dimensions $(fmt(dims))"))
+    out, inp = shape[1], shape[2]
+    (groups isa Integer && !(groups isa Bool) && groups >= 1 && out % groups == 0) ||
+        throw(ArgumentError("groups must be a positive integer dividing out = $out, got $(fmt(groups))"))
+    ks = shape[3:end]
+    ksize = prod(ks)
+    centre = 0                                           # row-major offset of the tap k ÷ 2 in each kernel dim
+    for k in ks
+        centre = centre * k + k ÷ 2
+    end
+    v = zeros(T, prod(shape))
+    opg = out ÷ groups
+    for gr in 0:groups-1, d in 0:min(opg, inp)-1
+        v[((gr * opg + d) * inp + d) * ksize + centre + 1] = to_eltype(T, g)
+    end
+    return from_logical(v, dims)
+end
+
+const INITIALIZERS = (:zeros_init, :ones_init, :constant_init, :uniform_init, :normal_init,
+                      :truncated_normal_init, :variance_scaling_init, :xavier_init, :he_init, :lecun_init,
+                      :orthogonal_init, :sparse_init, :identity_init)
+
+for f in INITIALIZERS
+    impl = Symbol(:_, f)
+    @eval begin
+        function $f(rng::Random.AbstractRNG, ::Type{T}, dims::Integer...; kw...) where {T}
+            return $impl(rng, check_eltype(T), check_dims(dims); kw...)
+        end
+        $f(rng::Random.AbstractRNG, dims::Integer...; kw...) = $f(rng, Float32, dims...; kw...)
+        $f(::Type{T}, dims::Integer...; seed = nothing, kw...) where {T} = $f(default_stream(seed), T, dims...; kw...)
+        $f(dims::Integer...; seed = nothing, kw...) = $f(default_stream(seed), Float32, dims...; kw...)
+        $f(rng::Random.AbstractRNG; kw...) = (args...; kw2...) -> $f(rng, args...; kw..., kw2...)
+        $f(; kw...) = (args...; kw2...) -> $f(args...; kw..., kw2...)
+    end
+end
+
+# Names of PyTorch, Keras and Flux, with their distribution fixed (all still take rng, T, dims, kw).
+for (alias, f, distribution) in ((:xavier_uniform, :xavier_init, "uniform"), (:xavier_normal, :xavier_init, "normal"),
+                                 (:glorot_uniform, :xavier_init, "uniform"), (:glorot_normal, :xavier_init, "normal"),
+                                 (:kaiming_uniform, :he_init, "uniform"), (:kaiming_normal, :he_init, "normal"),
+                                 (:he_uniform, :he_init, "uniform"), (:he_normal, :he_init, "normal"),
+                                 (:lecun_uniform, :lecun_init, "uniform"), (:lecun_normal, :lecun_init, "normal"))
+    @eval $alias(args...; kw...) = $f(args...; distribution = $distribution, kw...)
+end
+
+"""
+    pretrained_init(A::AbstractArray)
+
+An initializer that returns a copy of `A`, after checking that the requested size and element type are
+those of `A` (Flux's `Dense(W_in => W_out; init = pretrained_init(W))`).
+
+```julia
+julia> W = ones(Float32, 2, 3); pretrained_init(W)(2, 3) == W
+true
+```
+"""
+function pretrained_init(A::AbstractArray)
+    function init(rng::Random.AbstractRNG, ::Type{T}, dims::Integer...) where {T}
+        d = check_dims(dims)
+        size(A) == d ||
+            throw(ArgumentError("pretrained array has dimensions $(fmt(size(A))), the initializer was asked for $(fmt(d))"))
+        eltype(A) === T ||
+            throw(ArgumentError("pretrained array has element type $(eltype(A)), the initializer was asked for $T"))
+        return Array{T}(copy(A))
+    end
+    init(rng::Random.AbstractRNG, dims::Integer...) = init(rng, Float32, dims...)
+    init(::Type{T}, dims::Integer...) where {T} = init(Random.default_rng(), T, dims...)
+    init(dims::Integer...) = init(Random.default_rng(), Float32, dims...)
+    return init
+end
+
+const PRESETS = ("torch", "keras", "flux", "flax")
+
+"""
+    layer_init(preset, dims...; seed, T = Float32) -> (weight, bias)
+
+A layer's default initialization in a framework, weight from `seed` and bias (length `out`) from its
+substream 1:
+- "torch": weight and bias U(±1/√fan_in) (PyTorch `nn.Linear`/`nn.Conv*` `reset_parameters`: the
+  weight is `kaiming_uniform_(a=√5)`, exactly that bound);
+- "keras", "flux": glorot (Xavier) uniform weight, zero bias;
+- "flax": lecun_normal (variance scaling 1, fan_in, truncated normal) weight, zero bias.
+
+```julia
+julia> W, b = layer_init("torch", 4, 3; seed = 1); size(W), size(b)
+((4, 3), (4,))
+```
+"""
+function layer_init(preset, dims::Integer...; seed::Integer, T::Type = Float32)
+    p = check_choice("preset", preset, PRESETS)
+    d = check_dims(dims)
+    check_eltype(T)
+    out = torch_shape(d)[1]
+    rng = PhiloxStream(seed)
+    if p == "torch"
+        W = he_init(rng, T, d...; a = sqrt(5.0), nonlinearity = "leaky_relu", distribution = "uniform")
+        fan_in = fans(torch_shape(d))[1]
+        bound = fan_in > 0 ? 1 / sqrt(fan_in) : 0.0
+        b = uniform_init(PhiloxStream(substream(seed, 1)), T, out; low = -bound, high = bound)
+        return W, b
+    end
+    W = p == "flax" ? variance_scaling_init(rng, T, d...) : xavier_init(rng, T, d...)
+    return W, zeros(T, out)
+end

@@ -1,0 +1,138 @@
+"""Run JInit in a separate `julia` process (no juliacall): for the cross-backend tests and benchmarks.
+
+Each call is rendered as Julia source, `julia --project=<JInit>` runs the script, and results come back
+as raw bytes: the array (Flux layout) or the message of the ArgumentError it raised.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._paths import jinit_path
+
+JULIA_TYPES = {"float16": "Float16", "float32": "Float32", "float64": "Float64"}
+
+
+def julia_exe() -> str | None:
+    """The `julia` to use: $PYJINIT_JULIA, else the first on PATH."""
+    return os.environ.get("PYJINIT_JULIA") or shutil.which("julia")
+
+
+def julia_literal(v) -> str:
+    if v is None:
+        return "nothing"
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v).replace("$", "\\$")
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if math.isnan(v):
+            return "NaN"
+        if math.isinf(v):
+            return "Inf" if v > 0 else "-Inf"
+        return repr(v)
+    if isinstance(v, (tuple, list)):
+        return "(" + ", ".join(julia_literal(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+    raise TypeError(f"cannot render {v!r} as Julia")
+
+
+def flux_dims(shape: tuple) -> tuple:
+    """Julia (Flux-layout) dims of a PyTorch-order shape: a matrix keeps (out, in), other ranks reverse."""
+    return tuple(shape) if len(shape) == 2 else tuple(reversed(shape))
+
+
+def from_flux(raw: np.ndarray, shape: tuple) -> np.ndarray:
+    """A column-major Julia array's data, as the PyTorch-order array."""
+    a = raw.reshape(flux_dims(shape), order="F")
+    return a if len(shape) == 2 else a.T
+
+
+@dataclass
+class Call:
+    """`name(PhiloxStream(seed), T, dims...; kwargs...)` in Julia, dims from a PyTorch-order shape."""
+    name: str
+    shape: tuple
+    dtype: str = "float32"
+    seed: int = 0
+    kwargs: dict = field(default_factory=dict)
+
+    def source(self) -> str:
+        args = ", ".join(str(d) for d in flux_dims(self.shape))
+        kw = ", ".join(f"{k} = {julia_literal(v)}" for k, v in self.kwargs.items())
+        return (f"JInit.{self.name}(PhiloxStream({self.seed}), {JULIA_TYPES[self.dtype]}"
+                + (f", {args}" if args else "") + (f"; {kw}" if kw else "") + ")")
+
+
+_PRELUDE = """
+using JInit
+function emit(io, f)
+    local A
+    try
+        A = f()
+    catch e
+        msg = Vector{UInt8}(e isa ArgumentError ? e.msg : "$(typeof(e)): " * sprint(showerror, e))
+        write(io, UInt8(0), Int64(length(msg)), msg)
+        return
+    end
+    write(io, UInt8(1), Int64(length(A)), A)
+end
+"""
+
+
+class JuliaFailed(RuntimeError):
+    pass
+
+
+def run_calls(calls: list, julia: str | None = None, threads: int = 1, timeout: float = 600) -> list:
+    """Evaluate each Call in one Julia process. Returns, per call, an ndarray in PyTorch order or the
+    error message (str) of an ArgumentError."""
+    julia = julia or julia_exe()
+    if julia is None:
+        raise JuliaFailed("no julia executable (set PYJINIT_JULIA or put julia on PATH)")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.bin"
+        script = Path(tmp) / "calls.jl"
+        body = "\n".join(f"emit(io, () -> {c.source()})" for c in calls)
+        script.write_text(_PRELUDE + f'open({julia_literal(str(out))}, "w") do io\n{body}\nend\n')
+        proc = subprocess.run([julia, f"--threads={threads}", f"--project={jinit_path()}", str(script)],
+                              capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise JuliaFailed(f"julia exited with {proc.returncode}:\n{proc.stderr[-4000:]}")
+        data = out.read_bytes()
+    results, pos = [], 0
+    for c in calls:
+        tag, n = struct.unpack_from("<Bq", data, pos)
+        pos += 9
+        if tag == 0:
+            results.append(data[pos:pos + n].decode())
+            pos += n
+        else:
+            dt = np.dtype(c.dtype)
+            raw = np.frombuffer(data, dtype=dt, count=n, offset=pos)
+            pos += n * dt.itemsize
+            results.append(from_flux(raw, c.shape))
+    return results
+
+
+def run_script(source: str, julia: str | None = None, threads: int = 1, timeout: float = 600) -> str:
+    """Run Julia source with JInit's project active; returns stdout."""
+    julia = julia or julia_exe()
+    if julia is None:
+        raise JuliaFailed("no julia executable (set PYJINIT_JULIA or put julia on PATH)")
+    proc = subprocess.run([julia, f"--threads={threads}", f"--project={jinit_path()}", "-e", source],
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise JuliaFailed(f"julia exited with {proc.returncode}:\n{proc.stderr[-4000:]}")
+    return proc.stdout

@@ -1,0 +1,158 @@
+"""The NumPy backend: the reference implementation of every initializer.
+
+Twin of ``julia/JInit/src/inits.jl``: the same names, keyword arguments, validation messages and
+stream positions. Every function takes a PyTorch-order ``shape`` (out, in, *kernel), a NumPy
+``dtype`` and an integer ``seed`` and returns a C-ordered array of that shape.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _stream as st
+from ._validate import (FAN_MODES, NONLINEARITIES, calculate_gain, check_choice, check_nonneg, check_real,
+                        fan_for_mode, fans, fmt)
+
+DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
+KERAS_TRUNC_STD = 0.87962566103423978   # std of N(0, 1) truncated to [-2, 2] (Keras, JAX)
+
+
+def _n(shape) -> int:
+    return math.prod(shape)
+
+
+def zeros_init(shape, dtype, seed):
+    return np.zeros(shape, dtype)
+
+
+def ones_init(shape, dtype, seed):
+    return np.ones(shape, dtype)
+
+
+def constant_init(shape, dtype, seed, value=0):
+    return np.full(shape, st.to_dtype(np.array(check_real("value", value)), dtype), dtype)
+
+
+def _uniform(shape, dtype, seed, low: float, high: float):
+    if not low <= high:
+        raise ValueError(f"low must be <= high, got low={fmt(low)}, high={fmt(high)}")
+    return st.uniform(seed, _n(shape), dtype, low, high).reshape(shape)
+
+
+def uniform_init(shape, dtype, seed, low=0, high=1):
+    return _uniform(shape, dtype, seed, check_real("low", low), check_real("high", high))
+
+
+def normal_init(shape, dtype, seed, mean=0, std=1):
+    return st.normal(seed, _n(shape), dtype, check_real("mean", mean), check_nonneg("std", std)).reshape(shape)
+
+
+def truncated_normal_init(shape, dtype, seed, mean=0, std=1, lo=None, hi=None, lo_std=-2, hi_std=2):
+    m, s = check_real("mean", mean), check_nonneg("std", std)
+    lo_ = m + s * check_real("lo_std", lo_std) if lo is None else check_real("lo", lo)
+    hi_ = m + s * check_real("hi_std", hi_std) if hi is None else check_real("hi", hi)
+    if not lo_ < hi_:
+        raise ValueError(f"truncation bounds must satisfy lo < hi, got lo={fmt(lo_)}, hi={fmt(hi_)}")
+    return st.TruncNormal(m, s, lo_, hi_).sample(seed, _n(shape), dtype).reshape(shape)
+
+
+def _scaled(shape, dtype, seed, scale: float, mode, distribution, modes=FAN_MODES):
+    """Variance scale / n, n the fan `mode` picks: uniform on +-sqrt(3 scale / n), normal with std
+    sqrt(scale / n), or a normal truncated to +-2 std with std sqrt(scale / n) / 0.8796... (Keras/JAX)."""
+    dist = check_choice("distribution", distribution, DISTRIBUTIONS)
+    n = fan_for_mode(shape, mode, modes)
+    if n == 0:
+        return np.zeros(shape, dtype)
+    if dist == "uniform":
+        limit = math.sqrt(3 * scale / n)
+        return _uniform(shape, dtype, seed, -limit, limit)
+    if dist == "normal":
+        return normal_init(shape, dtype, seed, std=math.sqrt(scale / n))
+    return truncated_normal_init(shape, dtype, seed, std=math.sqrt(scale / n) / KERAS_TRUNC_STD)
+
+
+def variance_scaling_init(shape, dtype, seed, scale=1, mode="fan_in", distribution="truncated_normal"):
+    return _scaled(shape, dtype, seed, check_nonneg("scale", scale), mode, distribution)
+
+
+def xavier_init(shape, dtype, seed, gain=1, distribution="uniform"):
+    return _scaled(shape, dtype, seed, check_nonneg("gain", gain) ** 2, "fan_avg", distribution)
+
+
+def he_init(shape, dtype, seed, gain=None, a=None, nonlinearity="relu", mode="fan_in", distribution="normal"):
+    if gain is None:
+        nl = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
+        g = calculate_gain(nl, (0 if a is None else a) if nl == "leaky_relu" else a)
+    else:
+        if a is not None:
+            raise ValueError("give either gain or a (the leaky_relu slope), not both")
+        g = check_nonneg("gain", gain)
+    return _scaled(shape, dtype, seed, g ** 2, mode, distribution, ("fan_in", "fan_out"))
+
+
+def lecun_init(shape, dtype, seed, distribution="normal"):
+    return _scaled(shape, dtype, seed, 1.0, "fan_in", distribution)
+
+
+def orthogonal_init(shape, dtype, seed, gain=1):
+    g = check_real("gain", gain)
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal needs at least 2 dimensions, got dimensions {fmt(tuple(shape))}")
+    rows, cols = shape[0], _n(shape[1:])
+    if rows == 0 or cols == 0:
+        return np.zeros(shape, dtype)
+    m = st.normal(seed, rows * cols, np.dtype(np.float64), 0.0, 1.0).reshape(rows, cols)
+    tall = m.T if rows < cols else m                   # PyTorch factors the tall orientation
+    q, r = np.linalg.qr(tall)
+    q *= np.where(np.diagonal(r) < 0, -1.0, 1.0)       # Haar sign fix; sign(0) := +1
+    if rows < cols:
+        q = q.T
+    return st.to_dtype(g * q, dtype).reshape(shape)
+
+
+def sparse_init(shape, dtype, seed, sparsity=None, std=0.01, nonzeros=None):
+    if len(shape) != 2:
+        raise ValueError(f"sparse needs a 2-dimensional shape (out, in), got {len(shape)} dimensions")
+    s = check_nonneg("std", std)
+    rows, cols = shape
+    if nonzeros is None:
+        if sparsity is None:
+            raise ValueError("sparse needs sparsity (fraction of zeros per column) or nonzeros (nonzero weights per row)")
+        sp = check_real("sparsity", sparsity, "a number in [0, 1]", lambda x: 0 <= x <= 1)
+        groups, n, m = cols, rows, math.ceil(sp * rows)
+    else:
+        if sparsity is not None:
+            raise ValueError("give either sparsity or nonzeros, not both")
+        if not isinstance(nonzeros, (int, np.integer)) or isinstance(nonzeros, bool) or not 0 <= nonzeros <= cols:
+            raise ValueError(f"nonzeros must be an integer in [0, {cols}] (the number of inputs), got {fmt(nonzeros)}")
+        groups, n, m = rows, cols, cols - int(nonzeros)
+    w = normal_init(shape, dtype, seed, std=s)
+    chosen = st.choose_subsets(st.substream(seed, 1), groups, n, m)
+    g = np.repeat(np.arange(groups), m)
+    if nonzeros is None:
+        w[chosen.reshape(-1), g] = 0
+    else:
+        w[g, chosen.reshape(-1)] = 0
+    return w
+
+
+def identity_init(shape, dtype, seed, gain=1, groups=1):
+    g = check_real("gain", gain)
+    if len(shape) < 2:
+        raise ValueError(f"identity needs at least 2 dimensions, got dimensions {fmt(tuple(shape))}")
+    out, inp = shape[0], shape[1]
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1 or out % groups:
+        raise ValueError(f"groups must be a positive integer dividing out = {out}, got {fmt(groups)}")
+    w = np.zeros(shape, dtype)
+    opg = out // groups
+    d = np.arange(min(opg, inp))
+    o = (np.arange(groups)[:, None] * opg + d[None, :]).reshape(-1)
+    centre = tuple(k // 2 for k in shape[2:])
+    w[(o, np.tile(d, groups)) + centre] = st.to_dtype(np.array(g), dtype)
+    return w
+
+
+INITIALIZERS = {f.__name__: f for f in (zeros_init, ones_init, constant_init, uniform_init, normal_init,
+                                        truncated_normal_init, variance_scaling_init, xavier_init, he_init,
+                                        lecun_init, orthogonal_init, sparse_init, identity_init)}

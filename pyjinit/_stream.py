@@ -1,0 +1,227 @@
+"""The counter-based stream, NumPy side (docs/stream.md is the specification).
+
+Twin of ``julia/JInit/src/stream.jl`` and ``fill.jl``. Words come from NumPy's own C Philox4x64-10:
+``numpy.random.Philox(key=seed)`` has key (seed mod 2^64, seed >> 64) and emits block j =
+philox(counter j + 1) as 4 words in lane order, exactly as JInit's ``PhiloxStream``.
+Every function returns values in *logical order* (row-major over the PyTorch-order shape).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._validate import check_seed
+
+_U64 = np.uint64
+
+
+def substream(seed: int, i: int) -> int:
+    """Independent stream i of a seed: seed + i * 2^64 (mod 2^128), i.e. the second key word + i."""
+    return (check_seed(seed) + (int(i) << 64)) % (1 << 128)
+
+
+def bit_generator(seed: int) -> np.random.Philox:
+    return np.random.Philox(key=check_seed(seed))
+
+
+def words(seed: int, n: int) -> np.ndarray:
+    """The first n 64-bit words of the stream of `seed`."""
+    return bit_generator(seed).random_raw(n)
+
+
+def u52_open(w: np.ndarray) -> np.ndarray:
+    """Uniform on the open interval (0, 1): ((w >> 12) + 0.5) * 2^-52 (exact; symmetric under u -> 1-u)."""
+    u = (w >> _U64(12)).astype(np.float64)
+    u += 0.5
+    u *= 2.0 ** -52
+    return u
+
+
+# Wichura (1988), AS 241: coefficients c1..c8 of numerator/denominator polynomials.
+AS241_A = (3.387132872796366608, 133.14166789178437745, 1971.5909503065514427, 13731.693765509461125,
+           45921.953931549871457, 67265.770927008700853, 33430.575583588128105, 2509.0809287301226727)
+AS241_B = (1.0, 42.313330701600911252, 687.1870074920579083, 5394.1960214247511077,
+           21213.794301586595867, 39307.89580009271061, 28729.085735721942674, 5226.495278852545925)
+AS241_C = (1.42343711074968357734, 4.6303378461565452959, 5.7694972214606914055, 3.64784832476320460504,
+           1.27045825245236838258, 0.24178072517745061177, 0.0227238449892691845833, 7.7454501427834140764e-4)
+AS241_D = (1.0, 2.05319162663775882187, 1.6763848301838038494, 0.68976733498510000455,
+           0.14810397642748007459, 0.0151986665636164571966, 5.475938084995344946e-4, 1.05075007164441684324e-9)
+AS241_E = (6.6579046435011037772, 5.4637849111641143699, 1.7848265399172913358, 0.29656057182850489123,
+           0.026532189526576123093, 0.0012426609473880784386, 2.71155556874348757815e-5, 2.01033439929228813265e-7)
+AS241_F = (1.0, 0.59983220655588793769, 0.13692988092273580531, 0.0148753612908506148525,
+           7.868691311456132591e-4, 1.8463183175100546818e-5, 1.4215117583164458887e-7, 2.04426310338993978564e-15)
+
+
+def _horner8(x: np.ndarray, c) -> np.ndarray:
+    """((((((c8 x + c7) x + c6) x + …) x + c1, one rounding per operation (no FMA), like the Julia twin."""
+    r = np.multiply(x, c[7])
+    for i in range(6, 0, -1):
+        r += c[i]
+        r *= x
+    r += c[0]
+    return r
+
+
+def _ratio(x, num, den):
+    return _horner8(x, num) / _horner8(x, den)
+
+
+_CHUNK = 1 << 16   # elements per pass: keeps the temporaries in cache
+
+
+def norminv(p: np.ndarray) -> np.ndarray:
+    """Phi^-1(p), the standard normal quantile by AS 241, elementwise (float64 in, float64 out)."""
+    p = np.asarray(p, dtype=np.float64)
+    out = np.empty_like(p)
+    flat_p, flat_o = p.reshape(-1), out.reshape(-1)
+    for s in range(0, flat_p.size, _CHUNK):
+        _norminv_chunk(flat_p[s:s + _CHUNK], flat_o[s:s + _CHUNK])
+    return out
+
+
+def _norminv_chunk(p: np.ndarray, out: np.ndarray) -> None:
+    q = p - 0.5
+    r = q * q
+    np.subtract(0.180625, r, out=r)
+    z = _horner8(r, AS241_A)
+    z *= q
+    z /= _horner8(r, AS241_B)
+    out[...] = z
+    tail = np.flatnonzero(np.abs(q) > 0.425)
+    if tail.size == 0:
+        return
+    qt = q[tail]
+    rt = np.where(qt < 0, p[tail], 1.0 - p[tail])
+    rt = np.sqrt(-np.log(rt))
+    v = np.empty_like(rt)
+    near = rt <= 5.0
+    x = rt[near] - 1.6
+    v[near] = _ratio(x, AS241_C, AS241_D)
+    far = ~near
+    x = rt[far] - 5.0
+    v[far] = _ratio(x, AS241_E, AS241_F)
+    out[tail] = np.where(qt < 0, -v, v)
+
+
+def normcdf(x: float) -> float:
+    """Phi(x) (scalar): Marsaglia's Taylor series for |x| < 3, the Mills-ratio continued fraction
+    beyond; Phi(x) = 1 - Phi(-x) for x > 0. Same operations as the Julia twin."""
+    x = float(x)
+    if math.isnan(x):
+        return x
+    if x > 0:
+        return 1.0 - normcdf(-x)
+    if x == -math.inf:
+        return 0.0
+    pdf = math.exp(-0.5 * x * x) * 0.3989422804014327
+    if x > -3.0:
+        s, t, i = x, x, 1.0
+        while True:
+            i += 2.0
+            t = t * x * x / i
+            s2 = s + t
+            if s2 == s:
+                break
+            s = s2
+        return 0.5 + pdf * s
+    z = -x
+    f = z
+    for n in range(200, 0, -1):
+        f = z + n / f
+    return pdf / f
+
+
+def to_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Round float64 values to dtype (float16 through float32, as the Julia twin)."""
+    if dtype == np.float16:
+        return x.astype(np.float32).astype(np.float16)
+    return x.astype(dtype, copy=False)
+
+
+def inner_bound(dtype: np.dtype, bound: float, up: bool):
+    """`bound` rounded into dtype, moved inward if rounding took it outside."""
+    t = to_dtype(np.array([bound]), dtype)[0]
+    if up and t < bound:
+        return np.nextafter(t, dtype.type(np.inf))
+    if not up and t > bound:
+        return np.nextafter(t, dtype.type(-np.inf))
+    return t
+
+
+# --- distributions: n values in logical order ------------------------------------------------------
+
+def uniform(seed: int, n: int, dtype: np.dtype, low: float, high: float) -> np.ndarray:
+    """U[low, high): float32/float16 from 32-bit halves (two a word, low half first), (h >> 8) * 2^-24,
+    then low32 + (high - low)32 * u in float32; float64 from whole words, (w >> 11) * 2^-53."""
+    g = np.random.Generator(bit_generator(seed))
+    if dtype == np.float64:
+        u = g.random(n, dtype=np.float64)
+        u *= high - low
+        u += low
+        return u
+    u = g.random(n, dtype=np.float32)
+    u *= np.float32(high - low)
+    u += np.float32(low)
+    return u if dtype == np.float32 else u.astype(np.float16)
+
+
+def normal(seed: int, n: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
+    """mean + std * Phi^-1(u52_open(word k)) in float64, rounded to dtype."""
+    z = norminv(u52_open(words(seed, n)))
+    z *= std
+    z += mean
+    return to_dtype(z, dtype)
+
+
+class TruncNormal:
+    """Normal(mean, std) truncated to [lo, hi] by inverse CDF, sampled on the side of zero with the
+    smaller tail probabilities (negated when a + b > 0); mirrors JInit's `truncnormal`."""
+
+    def __init__(self, mean: float, std: float, lo: float, hi: float):
+        if std > 0:
+            a, b = (lo - mean) / std, (hi - mean) / std
+        else:
+            a = -math.inf if mean >= lo else math.inf
+            b = math.inf if mean <= hi else -math.inf
+        self.flip = a + b > 0
+        if self.flip:
+            a, b = -b, -a
+        self.pa = normcdf(a)
+        self.dp = normcdf(b) - self.pa
+        self.a, self.b, self.mean, self.std, self.lo, self.hi = a, b, mean, std, lo, hi
+
+    def sample(self, seed: int, n: int, dtype: np.dtype) -> np.ndarray:
+        u = u52_open(words(seed, n))
+        u *= self.dp
+        u += self.pa
+        z = np.clip(norminv(u), self.a, self.b)
+        if self.flip:
+            np.negative(z, out=z)
+        z *= self.std
+        z += self.mean
+        x = to_dtype(z, dtype)
+        return np.clip(x, inner_bound(dtype, self.lo, True), inner_bound(dtype, self.hi, False), out=x)
+
+
+def bounded(w: np.ndarray, n) -> np.ndarray:
+    """floor(w * n / 2^64) for words w and 0 < n < 2^32: an integer in [0, n) from one word."""
+    n = np.asarray(n, dtype=_U64)
+    hi = (w >> _U64(32)) * n
+    lo = ((w & _U64(0xFFFFFFFF)) * n) >> _U64(32)
+    return ((hi + lo) >> _U64(32)).astype(np.int64)
+
+
+def choose_subsets(seed: int, groups: int, n: int, m: int) -> np.ndarray:
+    """For each of `groups` groups, m distinct indices of 0..n-1 by a partial Fisher-Yates shuffle.
+    Step i (0 <= i < m) of group g reads word i * groups + g: j = i + bounded(word, n - i), then swaps
+    positions i and j. Returns a (groups, m) array."""
+    w = words(seed, m * groups)
+    perm = np.tile(np.arange(n, dtype=np.int64), (groups, 1))
+    rows = np.arange(groups)
+    for i in range(m):
+        j = i + bounded(w[i * groups:(i + 1) * groups], n - i)
+        pi = perm[rows, i].copy()
+        perm[rows, i] = perm[rows, j]
+        perm[rows, j] = pi
+    return perm[:, :m]
