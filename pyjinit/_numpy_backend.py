@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import _stream as st
-from ._validate import (FAN_MODES, NONLINEARITIES, calculate_gain, check_choice, check_nonneg, check_real,
+from ._validate import (FAN_MODES, NONLINEARITIES, calculate_gain, check_bound, check_choice, check_nonneg, check_real,
                         fan_for_mode, fans, fmt)
 
 DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
@@ -50,8 +50,8 @@ def normal_init(shape, dtype, seed, mean=0, std=1):
 
 def truncated_normal_init(shape, dtype, seed, mean=0, std=1, lo=None, hi=None, lo_std=-2, hi_std=2):
     m, s = check_real("mean", mean), check_nonneg("std", std)
-    lo_ = m + s * check_real("lo_std", lo_std) if lo is None else check_real("lo", lo)
-    hi_ = m + s * check_real("hi_std", hi_std) if hi is None else check_real("hi", hi)
+    lo_ = m + s * check_bound("lo_std", lo_std) if lo is None else check_bound("lo", lo)
+    hi_ = m + s * check_bound("hi_std", hi_std) if hi is None else check_bound("hi", hi)
     if not lo_ < hi_:
         raise ValueError(f"truncation bounds must satisfy lo < hi, got lo={fmt(lo_)}, hi={fmt(hi_)}")
     return st.TruncNormal(m, s, lo_, hi_).sample(seed, _n(shape), dtype).reshape(shape)

@@ -41,6 +41,13 @@ def check_real(argname: str, x, what: str = "a finite number", ok=lambda v: True
     return float(x)
 
 
+def check_bound(argname: str, x) -> float:
+    """A truncation bound: a real number, +-inf allowed (one-sided truncation), NaN not."""
+    if not _is_real(x) or math.isnan(x):
+        raise ValueError(f"{argname} must be a number or ±Inf, got {fmt(x)}")
+    return float(x)
+
+
 def check_nonneg(argname: str, x) -> float:
     return check_real(argname, x, "a finite number >= 0", lambda v: v >= 0)
 

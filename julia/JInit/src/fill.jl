@@ -137,6 +137,7 @@ const THREAD_MIN = 1 << 15    # below this many elements one thread does it all
 
 "Split 0:n-1 into at most nthreads() contiguous chunks whose starts are multiples of `align`."
 function chunks(n::Int, align::Int)
+    n == 0 && return Tuple{Int,Int}[]
     nt = n < THREAD_MIN ? 1 : Threads.nthreads()
     step = cld(cld(n, nt), align) * align
     return [(s, min(s + step, n)) for s in 0:step:n-1]

@@ -32,8 +32,8 @@ _normal_init(rng, ::Type{T}, dims::Dims; mean = 0, std = 1) where {T} =
 function _truncated_normal_init(rng, ::Type{T}, dims::Dims; mean = 0, std = 1, lo = nothing, hi = nothing,
                                 lo_std = -2, hi_std = 2) where {T}
     m, s = check_real("mean", mean), check_nonneg("std", std)
-    l = lo === nothing ? m + s * check_real("lo_std", lo_std) : check_real("lo", lo)
-    h = hi === nothing ? m + s * check_real("hi_std", hi_std) : check_real("hi", hi)
+    l = lo === nothing ? m + s * check_bound("lo_std", lo_std) : check_bound("lo", lo)
+    h = hi === nothing ? m + s * check_bound("hi_std", hi_std) : check_bound("hi", hi)
     l < h || throw(ArgumentError("truncation bounds must satisfy lo < hi, got lo=$(fmt(l)), hi=$(fmt(h))"))
     d = truncnormal(m, s, l, h)
     A = draw(rng, T, dims, d)

@@ -26,6 +26,13 @@ function check_real(argname::AbstractString, x, what::AbstractString = "a finite
     return Float64(x)
 end
 
+"A truncation bound: a real number, ±Inf allowed (one-sided truncation), NaN not."
+function check_bound(argname::AbstractString, x)
+    (x isa Real && !(x isa Bool) && !isnan(x)) ||
+        throw(ArgumentError("$argname must be a number or ±Inf, got $(fmt(x))"))
+    return Float64(x)
+end
+
 check_nonneg(argname, x) = check_real(argname, x, "a finite number >= 0", v -> v >= 0)
 
 function check_seed(seed)

@@ -1,0 +1,335 @@
+# JInit's test suite. Run: julia --project=julia/JInit julia/JInit/test/runtests.jl
+# (Pkg.test() does not work with Debian's Julia 1.5.3.) Runs on Julia 1.5 and later.
+#
+# Statistical tests use fixed seeds and tolerances of Z standard errors derived from the sample size:
+# a mean is within Z·σ/√n, a variance within Z·σ²·√((κ - 1)/n) (κ the kurtosis: 3 normal, 1.8 uniform);
+# KS statistics below the α = 1e-6 critical value √(-log(α/2)/(2n)).
+using JInit, Test, Random, LinearAlgebra, Statistics
+
+const Z = 5.0
+const N = 1 << 18
+ks_crit(n) = sqrt(-log(1e-6 / 2) / (2n))
+
+function ks_stat(x, cdf)
+    s = sort(Float64.(vec(x)))
+    n = length(s)
+    return maximum(max(i / n - cdf(v), cdf(v) - (i - 1) / n) for (i, v) in enumerate(s))
+end
+
+function moments_ok(x, μ, σ2, κ)
+    n = length(x)
+    xs = Float64.(vec(x))
+    m = mean(xs)
+    v = var(xs; corrected = false)
+    ok_m = abs(m - μ) <= Z * sqrt(σ2 / n)
+    ok_v = abs(v - σ2) <= Z * σ2 * sqrt((κ - 1) / n) + 1e-12
+    (ok_m && ok_v) || @info "moments" m μ v σ2
+    return ok_m && ok_v
+end
+
+Φ(x) = JInit.normcdf(x)
+
+@testset "JInit" begin
+
+@testset "stream test vectors (shared with the NumPy backend)" begin
+    lines = filter(l -> !startswith(l, "#") && !isempty(l), readlines(joinpath(@__DIR__, "stream_vectors.txt")))
+    @test length(lines) >= 250
+    for l in lines
+        kind, s, k, hex = split(l)
+        seed = parse(BigInt, s)
+        k = parse(Int, k) + 1
+        n = 12
+        if kind == "word"
+            got = rand(PhiloxStream(seed), UInt64, n)[k]
+            @test got == parse(UInt64, hex; base = 16)
+        elseif kind == "u32"
+            @test reinterpret(UInt32, uniform_init(PhiloxStream(seed), Float32, n)[k]) == parse(UInt32, hex; base = 16)
+        elseif kind == "u64"
+            @test reinterpret(UInt64, uniform_init(PhiloxStream(seed), Float64, n)[k]) == parse(UInt64, hex; base = 16)
+        elseif kind == "normal"
+            @test reinterpret(UInt64, normal_init(PhiloxStream(seed), Float64, n)[k]) == parse(UInt64, hex; base = 16)
+        elseif kind == "trunc"
+            x = truncated_normal_init(PhiloxStream(seed), Float64, n; lo = -1.0, hi = 2.5)[k]
+            @test reinterpret(UInt64, x) == parse(UInt64, hex; base = 16)
+        end
+    end
+end
+
+@testset "Philox stream as an AbstractRNG" begin
+    s = PhiloxStream(7)
+    a = rand(s, UInt64, 6)
+    s2 = PhiloxStream(7)
+    @test [rand(s2, UInt64) for _ in 1:6] == a
+    @test all(0 .<= rand(PhiloxStream(1), 1000) .< 1)
+    @test substream(3, 1) == 3 + (UInt128(1) << 64)
+    @test PhiloxStream(substream(3, 1)).key == (UInt64(3), UInt64(1))
+    # successive arrays from one stream continue after the blocks used, and differ
+    s = PhiloxStream(5)
+    A = normal_init(s, 10)
+    B = normal_init(s, 10)
+    @test A != B
+    @test B == normal_init(PhiloxStream(5), 20)[11:20] .+ 0 || B == normal_init(PhiloxStream(5), 24)[13:22]
+    @test s.block == 6    # 10 words = 3 blocks, twice
+end
+
+@testset "element k is a pure function of (seed, k): slices and threads" begin
+    d = JInit.Normal(0.0, 1.0)
+    src = JInit.KeySource(JInit.seed_key(9), UInt64(0))
+    whole = Vector{Float32}(undef, 1000)
+    JInit.fill_range!(whole, d, src, 0)
+    part = Vector{Float32}(undef, 301)
+    JInit.fill_range!(part, d, src, 457)
+    @test part == whole[458:758]
+    u = JInit.Uniform32(0f0, 1f0)
+    w32 = Vector{Float32}(undef, 999); JInit.fill_range!(w32, u, src, 0)
+    p32 = Vector{Float32}(undef, 77); JInit.fill_range!(p32, u, src, 13)
+    @test p32 == w32[14:90]
+    # the threaded fill equals a single serial pass, for every rank and size
+    for dims in ((300, 257), (1 << 16,), (33, 17, 64, 2), (1 << 9, 1 << 8))
+        A = normal_init(Float32, dims...; seed = 11)
+        v = Vector{Float32}(undef, prod(dims))
+        JInit.fill_range!(v, JInit.Normal(0.0, 1.0), JInit.KeySource(JInit.seed_key(11), UInt64(0)), 0)
+        @test A == JInit.from_logical(v, dims)
+    end
+    @info "threads" Threads.nthreads()
+end
+
+@testset "layout: Flux dims, logical row-major over the PyTorch shape" begin
+    W = uniform_init(Float64, 3, 4; seed = 1)          # Dense (out, in): same order as PyTorch
+    v = uniform_init(Float64, 12; seed = 1)
+    @test W == permutedims(reshape(v, 4, 3))
+    K = uniform_init(Float64, 2, 3, 4, 5; seed = 1)    # (kw, kh, in, out) = reverse of (out, in, kh, kw)
+    @test vec(K) == uniform_init(Float64, 120; seed = 1)
+    @test JInit.torch_shape((2, 3, 4, 5)) == (5, 4, 3, 2)
+end
+
+@testset "fans" begin
+    @test nfan(3, 4) == (4, 3)
+    @test nfan(3, 3, 16, 32) == (144, 288)
+    @test nfan(5, 2, 7) == (2 * 5, 7 * 5)
+    @test_throws ArgumentError nfan(5)
+    @test_throws ArgumentError nfan()
+    @test JInit.fan_for_mode((4, 9), "fan_geo_avg") ≈ 6
+    @test JInit.fan_for_mode((4, 9), "fan_avg") == 6.5
+end
+
+@testset "gains: PyTorch's table and the second-moment gains" begin
+    @test calculate_gain("linear") == 1
+    @test calculate_gain("conv2d") == 1
+    @test calculate_gain("sigmoid") == 1
+    @test calculate_gain("tanh") == 5 / 3
+    @test calculate_gain("relu") == sqrt(2)
+    @test calculate_gain("leaky_relu") == sqrt(2 / (1 + 0.01^2))
+    @test calculate_gain("leaky_relu", 0.2) == sqrt(2 / 1.04)
+    @test calculate_gain("selu") == 0.75
+    # 1/sqrt(E f(z)^2) by Gauss–Hermite-free brute quadrature (trapezoid on [-12, 12])
+    z = range(-12, 12; length = 200_001)
+    h = step(z)
+    φ = exp.(-z .^ 2 ./ 2) ./ sqrt(2π)
+    Φz = Φ.(collect(z))
+    for (nl, f) in (("gelu", z -> z * Φ(z)), ("silu", z -> z / (1 + exp(-z))),
+                    ("elu", z -> z > 0 ? z : expm1(z)), ("softplus", z -> log1p(exp(z))), ("relu", z -> max(z, 0)))
+        m2 = h * sum(f.(z) .^ 2 .* φ)
+        @test isapprox(calculate_gain(nl), 1 / sqrt(m2); rtol = 1e-8)
+    end
+    @test_throws ArgumentError calculate_gain("swish")
+    @test_throws ArgumentError calculate_gain("relu", 0.1)
+end
+
+@testset "uniform: bounds, moments, KS" begin
+    for T in (Float32, Float64, Float16)
+        x = uniform_init(T, N; seed = 1, low = -0.5, high = 1.5)
+        @test eltype(x) == T
+        @test all(-0.5 .<= x .<= 1.5)
+        T == Float16 || @test all(x .< 1.5)
+        @test moments_ok(x, 0.5, 4 / 12, 1.8)
+        T == Float16 || @test ks_stat(x, v -> clamp((v + 0.5) / 2, 0, 1)) < ks_crit(N)
+    end
+end
+
+@testset "normal: moments, KS, tails" begin
+    for T in (Float32, Float64)
+        x = normal_init(T, N; seed = 2, mean = 1.0, std = 0.5)
+        @test moments_ok(x, 1.0, 0.25, 3.0)
+        @test ks_stat(x, v -> Φ((v - 1.0) / 0.5)) < ks_crit(N)
+    end
+    # the extreme quantiles the mapping reaches, and symmetry u -> 1-u
+    umin = 0.5 * 2.0^-52
+    @test JInit.norminv(umin) ≈ -8.20953615 atol = 1e-7
+    @test JInit.norminv(1 - umin) == -JInit.norminv(umin)
+    @test JInit.u52_open(typemax(UInt64)) == 1 - umin
+    @test JInit.u52_open(UInt64(0)) == umin
+    # tail frequency beyond 4 std: expected N·2Φ(-4), Poisson σ
+    x = normal_init(Float64, 4N; seed = 3)
+    k = count(abs.(x) .> 4)
+    λ = 4N * 2Φ(-4.0)
+    @test abs(k - λ) <= Z * sqrt(λ)
+end
+
+@testset "truncated normal: inside bounds, moments, KS, tiny std" begin
+    a, b = -1.0, 2.5
+    x = truncated_normal_init(Float64, N; seed = 4, lo = a, hi = b)
+    @test all(a .<= x .<= b)
+    Z0 = Φ(b) - Φ(a)
+    φ(t) = exp(-t^2 / 2) / sqrt(2π)
+    μ = (φ(a) - φ(b)) / Z0
+    σ2 = 1 + (a * φ(a) - b * φ(b)) / Z0 - μ^2
+    @test moments_ok(x, μ, σ2, 3.0)
+    @test ks_stat(x, v -> (Φ(v) - Φ(a)) / Z0) < ks_crit(N)
+    # std units, and a far tail interval (sampled on the flipped side)
+    y = truncated_normal_init(Float64, N; seed = 5, lo_std = 6.0, hi_std = 7.0)
+    @test all(6 .<= y .<= 7)
+    @test ks_stat(y, v -> (Φ(-6.0) - Φ(-v)) / (Φ(-6.0) - Φ(-7.0))) < ks_crit(N)
+    # PyTorch's old bug: std = 0.002 with absolute bounds ±2 must not put values at ±2
+    t = truncated_normal_init(Float32, N; seed = 6, std = 0.002, lo = -2.0, hi = 2.0)
+    @test maximum(abs.(t)) < 0.002 * 6
+    @test moments_ok(t, 0.0, 0.002^2, 3.0)
+    # exactly inside bounds after rounding to Float32 and Float16
+    for T in (Float32, Float16)
+        t = truncated_normal_init(T, N; seed = 7, lo = -0.1, hi = 0.1, std = 1.0)
+        @test all(-0.1 .<= Float64.(t) .<= 0.1)
+    end
+    far = truncated_normal_init(Float64, N; seed = 8, lo = -Inf, hi = -30.0)   # one-sided, deep tail
+    @test all(isfinite, far) && all(far .<= -30) && minimum(far) > -31
+    @test_throws ArgumentError truncated_normal_init(3; lo = NaN)
+    both = truncated_normal_init(Float64, N; seed = 8, lo = -Inf, hi = Inf)    # no truncation: normal
+    @test both == normal_init(Float64, N; seed = 8)
+end
+
+@testset "fan-scaled initializers" begin
+    out, inp = 256, 1024
+    fi, fo = inp, out
+    for (f, kw, v, κ) in ((xavier_init, (;), 2 / (fi + fo), 1.8),
+                          (xavier_init, (distribution = "normal", gain = 2.0), 4 * 2 / (fi + fo), 3.0),
+                          (he_init, (;), 2 / fi, 3.0), (he_init, (distribution = "uniform", mode = "fan_out"), 2 / fo, 1.8),
+                          (he_init, (nonlinearity = "tanh",), (5 / 3)^2 / fi, 3.0),
+                          (he_init, (a = 0.2, nonlinearity = "leaky_relu"), 2 / 1.04 / fi, 3.0),
+                          (lecun_init, (;), 1 / fi, 3.0), (lecun_init, (distribution = "uniform",), 1 / fi, 1.8),
+                          (variance_scaling_init, (scale = 2.0, mode = "fan_geo_avg"), 2 / sqrt(fi * fo), 2.8),
+                          (variance_scaling_init, (mode = "fan_avg", distribution = "normal"), 2 / (fi + fo), 3.0))
+        x = f(Float64, out, inp; seed = 9, kw...)
+        @test size(x) == (out, inp)
+        @test moments_ok(x, 0.0, v, κ)
+    end
+    b = sqrt(6 / (fi + fo))
+    @test maximum(abs.(xavier_init(out, inp; seed = 1))) <= b
+    t = variance_scaling_init(Float64, out, inp; seed = 1)      # Keras truncated: within ±2 std_untruncated
+    s = sqrt(1 / fi) / JInit.KERAS_TRUNC_STD
+    @test maximum(abs.(t)) <= 2s
+    # conv kernels (k, k, in, out): fans from Flux layout
+    c = he_init(Float64, 3, 3, 64, 128; seed = 2)
+    @test moments_ok(c, 0.0, 2 / (9 * 64), 3.0)
+end
+
+@testset "orthogonal" begin
+    for dims in ((64, 32), (32, 64), (50, 50), (3, 3, 8, 16), (3, 3, 64, 4))
+        Q = orthogonal_init(Float64, dims...; seed = 1, gain = 2.0)
+        @test size(Q) == dims
+        shape = JInit.torch_shape(dims)
+        M = reshape(Float64.(permutedims(reshape(vec(length(dims) == 2 ? permutedims(Q) : Q),
+                                                 prod(shape[2:end]), shape[1]))), shape[1], :)
+        r, c = size(M)
+        G = r <= c ? M * M' : M' * M
+        @test G ≈ 4I atol = 1e-10
+    end
+    # Haar: the sign fix gives E[Q] = 0 per entry, and no zero column
+    S = sum(orthogonal_init(Float64, 4, 4; seed = s) for s in 1:4000)
+    @test maximum(abs.(S ./ 4000)) < Z * sqrt(0.25 / 4000)
+    @test_throws ArgumentError orthogonal_init(5)
+    @test size(orthogonal_init(0, 5)) == (0, 5)
+end
+
+@testset "sparse" begin
+    W = sparse_init(Float64, 100, 40; sparsity = 0.25, std = 0.5, seed = 3)
+    @test all(count(iszero, W[:, j]) == 25 for j in 1:40)
+    @test moments_ok(filter(!iszero, W), 0.0, 0.25, 3.0)
+    W = sparse_init(Float64, 30, 50; nonzeros = 7, seed = 3)
+    @test all(count(!iszero, W[i, :]) == 7 for i in 1:30)
+    # zero positions are uniform: each row of a column is zero with probability 25/100
+    Zc = zeros(100)
+    for s in 1:400
+        Zc .+= vec(sum(iszero.(sparse_init(Float64, 100, 10; sparsity = 0.25, seed = s)); dims = 2))
+    end
+    p = 0.25
+    @test maximum(abs.(Zc ./ 4000 .- p)) < Z * sqrt(p * (1 - p) / 4000)
+    # any AbstractRNG: all draws from it
+    @test sparse_init(MersenneTwister(1), 10, 5; sparsity = 0.5) == sparse_init(MersenneTwister(1), 10, 5; sparsity = 0.5)
+    @test_throws ArgumentError sparse_init(10, 5; sparsity = 1.5)
+    @test_throws ArgumentError sparse_init(10, 5)
+    @test_throws ArgumentError sparse_init(10, 5, 2; sparsity = 0.1)
+end
+
+@testset "identity / dirac" begin
+    @test identity_init(Float64, 2, 3) == [1 0 0; 0 1 0]
+    @test identity_init(Float64, 3, 2; gain = 2) == [2 0; 0 2; 0 0]
+    K = identity_init(Float32, 3, 3, 4, 4)                  # (kw, kh, in, out), centre tap (2, 2)
+    for o in 1:4, i in 1:4
+        @test K[2, 2, i, o] == (i == o)
+    end
+    @test sum(K) == 4
+    E = identity_init(Float32, 4, 4, 2, 2)                  # even kernel: 0-based tap 2 = 1-based 3
+    @test E[3, 3, 1, 1] == 1 && sum(E) == 2
+    G = identity_init(Float32, 3, 4, 6; groups = 2)         # out 6, in 4, 2 groups of 3
+    @test sum(G) == 6 && G[2, 1, 1] == 1 && G[2, 1, 4] == 1
+    @test_throws ArgumentError identity_init(3, 4, 6; groups = 4)
+    @test_throws ArgumentError identity_init(5)
+end
+
+@testset "zeros, ones, constant, pretrained, presets" begin
+    @test zeros_init(2, 3) == zeros(Float32, 2, 3)
+    @test ones_init(Float64, 2) == [1.0, 1.0]
+    @test constant_init(2; value = 0.1) == Float32[0.1, 0.1]
+    W = rand(Float32, 3, 4)
+    @test pretrained_init(W)(3, 4) == W
+    @test_throws ArgumentError pretrained_init(W)(4, 3)
+    @test_throws ArgumentError pretrained_init(W)(Float64, 3, 4)
+    w, b = layer_init("torch", 64, 100; seed = 1)
+    @test maximum(abs.(w)) <= 1 / sqrt(100) && maximum(abs.(b)) <= 1 / sqrt(100) && size(b) == (64,)
+    @test moments_ok(w, 0.0, 1 / (3 * 100), 1.8)
+    w, b = layer_init("flux", 64, 100; seed = 1)
+    @test w == glorot_uniform(PhiloxStream(1), 64, 100) && b == zeros(Float32, 64)
+    w, b = layer_init("flax", 64, 100; seed = 1)
+    @test w == variance_scaling_init(PhiloxStream(1), 64, 100)
+    @test_throws ArgumentError layer_init("caffe", 3, 3; seed = 1)
+end
+
+@testset "calling convention: rng, T, dims, partial application" begin
+    @test eltype(kaiming_normal(3, 4)) == Float32
+    @test eltype(kaiming_normal(Float64, 3, 4)) == Float64
+    @test kaiming_normal(PhiloxStream(1), 3, 4) == kaiming_normal(3, 4; seed = 1)
+    f = kaiming_normal(gain = 2.0)
+    @test f(PhiloxStream(1), 3, 4) == kaiming_normal(PhiloxStream(1), 3, 4; gain = 2.0)
+    g = kaiming_uniform(PhiloxStream(3))
+    @test size(g(5, 6)) == (5, 6) && eltype(g(5, 6)) == Float32
+    h = xavier_init(seed = 4)
+    @test h(3, 2) == xavier_init(3, 2; seed = 4)
+    # any AbstractRNG: values from it (the same words in the same positions)
+    @test uniform_init(MersenneTwister(1), 5) == uniform_init(MersenneTwister(1), 5)
+    @test normal_init(MersenneTwister(1), 5) != normal_init(MersenneTwister(2), 5)
+    Random.seed!(1); a = he_init(4, 4)
+    Random.seed!(1); b = he_init(4, 4)
+    @test a == b
+    for f in (zeros_init, ones_init, uniform_init, normal_init, truncated_normal_init, xavier_init, he_init,
+              lecun_init, variance_scaling_init, orthogonal_init, identity_init)
+        @test size(f(0, 5)) == (0, 5)                    # zero-size arrays: empty, no error
+    end
+    @test size(sparse_init(0, 5; sparsity = 0.5)) == (0, 5)
+end
+
+@testset "errors name the argument and what is allowed" begin
+    msg(f) = try f(); "" catch e; e isa ArgumentError ? e.msg : "not an ArgumentError: $e" end
+    @test msg(() -> he_init(3, 4; mode = "fan_avg")) == "mode must be one of fan_in, fan_out; got 'fan_avg'"
+    @test msg(() -> xavier_init(3, 4; distribution = "gauss")) == "distribution must be one of uniform, normal, truncated_normal; got 'gauss'"
+    @test msg(() -> normal_init(3; std = -1)) == "std must be a finite number >= 0, got -1"
+    @test msg(() -> uniform_init(3; low = 2, high = 1)) == "low must be <= high, got low=2.0, high=1.0"
+    @test msg(() -> he_init(3, -4)) == "dimensions must be non-negative integers, got (3, -4)"
+    @test msg(() -> he_init(3; seed = -1)) == "seed must be an integer in [0, 2^128), got -1"
+    @test msg(() -> he_init(3)) == "fans are undefined for an array with fewer than 2 dimensions, got dimensions (3,)"
+    @test msg(() -> he_init(Int, 3, 3)) == "element type must be one of Float16, Float32, Float64; got Int64"
+    @test msg(() -> he_init(3, 3; nonlinearity = "swish")) != ""
+    @test msg(() -> truncated_normal_init(3; lo = 1, hi = 0)) == "truncation bounds must satisfy lo < hi, got lo=1.0, hi=0.0"
+    @test msg(() -> he_init(3, 3; gain = 1, a = 0.1)) == "give either gain or a (the leaky_relu slope), not both"
+    @test msg(() -> sparse_init(3, 3; nonzeros = 5)) == "nonzeros must be an integer in [0, 3] (the number of inputs), got 5"
+end
+
+end # testset JInit

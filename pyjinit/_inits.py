@@ -1,0 +1,222 @@
+"""The initializers of pyjinit.
+
+Common arguments of every initializer:
+
+- ``shape``: PyTorch order ``(out, in, *kernel)``; with ``layout="keras"``, ``(*kernel, in, out)``.
+  fan_in = in * prod(kernel), fan_out = out * prod(kernel).
+- ``dtype``: "float16", "float32" (default) or "float64".
+- ``seed``: an int in [0, 2^128) or None (a fresh one). Element k (row-major over the PyTorch-order
+  shape) is a pure function of (seed, k) — the same in Julia (JInit) and NumPy; docs/stream.md.
+- ``backend``: None ($PYJINIT_BACKEND or "auto": Julia when juliacall can start it, else NumPy),
+  "julia" or "numpy".
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _stream
+from ._api import check_pretrained, load_pretrained, run, torch_shape
+from ._validate import check_choice, check_dims, check_dtype, fans
+
+F32 = "float32"
+
+
+def zeros_init(shape, *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """All zeros.
+
+    >>> zeros_init((2, 3)).sum()
+    np.float32(0.0)
+    """
+    return run("zeros_init", shape, {}, dtype, seed, backend, layout)
+
+
+def ones_init(shape, *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """All ones.
+
+    >>> ones_init((2, 3)).sum()
+    np.float32(6.0)
+    """
+    return run("ones_init", shape, {}, dtype, seed, backend, layout)
+
+
+def constant_init(shape, value=0.0, *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """Every element equal to ``value`` (rounded to dtype).
+
+    >>> constant_init((2,), 0.5)
+    array([0.5, 0.5], dtype=float32)
+    """
+    return run("constant_init", shape, {"value": value}, dtype, seed, backend, layout)
+
+
+def uniform_init(shape, low=0.0, high=1.0, *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """U[low, high): ``low + (high - low) * u`` with u = (h >> 8) * 2^-24 from 32-bit halves of the
+    stream's words (float32, float16), or (w >> 11) * 2^-53 from whole words (float64).
+
+    Like ``torch.nn.init.uniform_(a=low, b=high)``; Flux ``rand32`` is low=0, high=1.
+
+    >>> w = uniform_init((3, 4), -0.1, 0.1, seed=0); bool((w >= -0.1).all() and (w < 0.1).all())
+    True
+    """
+    return run("uniform_init", shape, {"low": low, "high": high}, dtype, seed, backend, layout)
+
+
+def normal_init(shape, mean=0.0, std=1.0, *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """N(mean, std^2): ``mean + std * Phi^-1(u)``, u = ((w >> 12) + 0.5) * 2^-52 from word k,
+    in float64 then rounded to dtype. Reaches +-8.21 std.
+
+    >>> normal_init((2, 2), std=0.02, seed=1).shape
+    (2, 2)
+    """
+    return run("normal_init", shape, {"mean": mean, "std": std}, dtype, seed, backend, layout)
+
+
+def truncated_normal_init(shape, mean=0.0, std=1.0, lo=None, hi=None, lo_std=-2.0, hi_std=2.0, *, dtype=F32,
+                          seed=None, backend=None, layout="torch"):
+    """N(mean, std^2) truncated to [lo, hi], by inverse CDF (exactly inside the bounds, even at tiny std).
+
+    Bounds: absolute ``lo``/``hi`` (PyTorch ``trunc_normal_``'s a/b, Flux's lo/hi) or, when those are
+    None, ``mean + lo_std * std`` and ``mean + hi_std * std`` (default +-2 std, as Keras/JAX).
+    The result has std *smaller* than ``std`` (0.88 std at +-2); variance_scaling_init corrects that.
+
+    >>> w = truncated_normal_init((1000,), std=0.002, seed=3); bool(abs(w).max() <= 0.004)
+    True
+    """
+    kw = {"mean": mean, "std": std, "lo": lo, "hi": hi, "lo_std": lo_std, "hi_std": hi_std}
+    return run("truncated_normal_init", shape, kw, dtype, seed, backend, layout)
+
+
+def variance_scaling_init(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", *, dtype=F32,
+                          seed=None, backend=None, layout="torch"):
+    """Keras/JAX ``VarianceScaling``: variance ``scale / n``, n = fan_in, fan_out, fan_avg =
+    (fan_in + fan_out) / 2 or fan_geo_avg = sqrt(fan_in * fan_out) (``mode``).
+    ``distribution``: "uniform" on +-sqrt(3 scale / n); "normal" with std sqrt(scale / n);
+    "truncated_normal" (default) at +-2 std with std sqrt(scale / n) / 0.87962566103423978.
+
+    >>> variance_scaling_init((64, 32), 2.0, "fan_in", "normal", seed=0).std().round(2)
+    np.float32(0.25)
+    """
+    kw = {"scale": scale, "mode": mode, "distribution": distribution}
+    return run("variance_scaling_init", shape, kw, dtype, seed, backend, layout)
+
+
+def xavier_init(shape, gain=1.0, distribution="uniform", *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """Xavier/Glorot (Glorot & Bengio 2010): variance ``gain^2 * 2 / (fan_in + fan_out)``.
+    uniform: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)) (``torch xavier_uniform_``, Keras and
+    Flux ``glorot_uniform``); normal: std gain * sqrt(2 / (fan_in + fan_out)) (``xavier_normal_``,
+    Flux ``glorot_normal``); truncated_normal: Keras/JAX ``glorot_normal``.
+
+    >>> xavier_init((256, 512), seed=0).max() <= (6 / 768) ** 0.5
+    np.True_
+    """
+    return run("xavier_init", shape, {"gain": gain, "distribution": distribution}, dtype, seed, backend, layout)
+
+
+def he_init(shape, gain=None, a=None, nonlinearity="relu", mode="fan_in", distribution="normal", *, dtype=F32,
+            seed=None, backend=None, layout="torch"):
+    """He/Kaiming (He et al. 2015): variance ``gain^2 / fan``, fan = fan_in or fan_out (``mode``),
+    gain = ``calculate_gain(nonlinearity, a)`` (default relu: sqrt(2)) unless ``gain`` is given.
+    normal (default): std gain / sqrt(fan) (``kaiming_normal_``, Flux ``kaiming_normal``);
+    uniform: U(-b, b), b = gain * sqrt(3 / fan) (``kaiming_uniform_``, Keras ``he_uniform``);
+    truncated_normal: Keras/JAX ``he_normal``. ``a``: the negative slope for leaky_relu.
+
+    >>> he_init((128, 784), seed=0).std().round(3)
+    np.float32(0.051)
+    """
+    kw = {"gain": gain, "a": a, "nonlinearity": nonlinearity, "mode": mode, "distribution": distribution}
+    return run("he_init", shape, kw, dtype, seed, backend, layout)
+
+
+def lecun_init(shape, distribution="normal", *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """LeCun: variance ``1 / fan_in``. normal (default): std 1/sqrt(fan_in); uniform: U(+-sqrt(3 / fan_in));
+    truncated_normal: Keras/JAX/Flax ``lecun_normal``.
+
+    >>> lecun_init((10, 100), seed=0).shape
+    (10, 100)
+    """
+    return run("lecun_init", shape, {"distribution": distribution}, dtype, seed, backend, layout)
+
+
+def orthogonal_init(shape, gain=1.0, *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """(Semi-)orthogonal (Saxe et al. 2014), as ``torch.nn.init.orthogonal_``: the shape is flattened to
+    rows = out, cols = prod(rest); a rows x cols N(0, 1) matrix from the stream (row-major) is QR-factored
+    in its tall orientation, Q's columns multiplied by sign(diag R) (sign(0) = +1, so Q is Haar-distributed
+    and no column is ever zeroed), transposed back and multiplied by ``gain``. Rows (or columns, if fewer)
+    are orthonormal. Computed in float64, rounded to dtype.
+
+    >>> q = orthogonal_init((4, 4), seed=0, dtype="float64"); bool(abs(q @ q.T - np.eye(4)).max() < 1e-12)
+    True
+    """
+    return run("orthogonal_init", shape, {"gain": gain}, dtype, seed, backend, layout)
+
+
+def sparse_init(shape, sparsity=None, std=0.01, nonzeros=None, *, dtype=F32, seed=None, backend=None,
+                layout="torch"):
+    """Sparse (Martens 2010) for a 2-D ``(out, in)`` shape: N(0, std^2) values from the stream, then
+    either ``sparsity``: ceil(sparsity * out) zeros in every column (``torch.nn.init.sparse_``, Flux
+    ``sparse_init``), or ``nonzeros``: k nonzero incoming weights per unit (row), Martens' variant.
+    The zero positions come from the seed's substream 1 (docs/stream.md).
+
+    >>> w = sparse_init((10, 4), sparsity=0.3, seed=0); [int((w[:, j] == 0).sum()) for j in range(4)]
+    [3, 3, 3, 3]
+    """
+    kw = {"sparsity": sparsity, "std": std, "nonzeros": nonzeros}
+    return run("sparse_init", shape, kw, dtype, seed, backend, layout)
+
+
+def identity_init(shape, gain=1.0, groups=1, *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """Identity: 2-D ``gain * eye(out, in)`` (rectangular, ``torch.nn.init.eye_``); for convolutions,
+    the Dirac delta of ``torch.nn.init.dirac_(groups=...)`` times gain: output channel
+    g * out/groups + d connects to input channel d at the centre tap. Centre tap of a kernel of size k:
+    index k // 2 (0-based) — for even k the *second* of the two middle taps, as PyTorch
+    (Flux's ``identity_init`` picks the first).
+
+    >>> identity_init((2, 3))
+    array([[1., 0., 0.],
+           [0., 1., 0.]], dtype=float32)
+    """
+    return run("identity_init", shape, {"gain": gain, "groups": groups}, dtype, seed, backend, layout)
+
+
+def pretrained_init(source, shape, *, dtype=F32, key=None, layout="torch"):
+    """A copy of given weights: ``source`` is an ndarray or a path to a .npy or .npz file (``key`` picks
+    the array of an .npz). Its shape (in ``layout``) and dtype must be the ones asked for.
+
+    >>> pretrained_init(np.ones((2, 2), "float32"), (2, 2)).sum()
+    np.float32(4.0)
+    """
+    check_choice("layout", layout, ("torch", "keras"))
+    return check_pretrained(load_pretrained(source, key), check_dims(shape), check_dtype(dtype))
+
+
+PRESETS = ("torch", "keras", "flux", "flax")
+
+
+def layer_init(shape, preset="torch", *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """A layer's default (weight, bias) in a framework; the bias (length out) comes from the seed's
+    substream 1.
+
+    - "torch": ``nn.Linear``/``nn.Conv*``: weight ``kaiming_uniform_(a=sqrt(5))`` = U(+-1/sqrt(fan_in)),
+      bias U(+-1/sqrt(fan_in));
+    - "keras", "flux": glorot_uniform weight, zero bias;
+    - "flax": lecun_normal (variance scaling 1, fan_in, truncated normal) weight, zero bias.
+
+    >>> w, b = layer_init((4, 3), "torch", seed=1); w.shape, b.shape
+    ((4, 3), (4,))
+    """
+    p = check_choice("preset", preset, PRESETS)
+    from ._api import new_seed  # noqa: PLC0415
+
+    s = new_seed() if seed is None else seed
+    common = {"dtype": dtype, "seed": s, "backend": backend, "layout": layout}
+    ts = torch_shape(check_dims(shape), layout)
+    out = ts[0] if ts else 1
+    if p == "torch":
+        w = he_init(shape, a=math.sqrt(5.0), nonlinearity="leaky_relu", distribution="uniform", **common)
+        fan_in = fans(ts)[0]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        b = uniform_init((out,), -bound, bound, dtype=dtype, seed=_stream.substream(s, 1), backend=backend)
+        return w, b
+    w = variance_scaling_init(shape, **common) if p == "flax" else xavier_init(shape, **common)
+    return w, np.zeros(out, check_dtype(dtype))

@@ -1,0 +1,91 @@
+"""The juliacall bridge: the one module that starts Julia in this process.
+
+Julia is started on first use (never at `import pyjinit`), in a module of its own
+(`juliacall.newmodule`), and JInit's functions are called directly; results come back as NumPy
+views of the Julia arrays (no copy). Written against PythonCall/juliacall 0.9.x: `juliacall.newmodule`,
+`Module.seval`, `juliacall.JuliaError.exception`, `ArrayValue.__array_interface__`.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+from ._julia_subprocess import flux_dims
+
+_lock = threading.Lock()
+_state: dict = {"module": None, "error": None, "tried": False}
+
+
+def _configure_env() -> None:
+    """Threads for the fill (all cores unless the user chose), and Julia's signal handling, which
+    multithreaded Julia inside Python needs (PythonCall FAQ)."""
+    if "PYTHON_JULIACALL_THREADS" not in os.environ and "JULIA_NUM_THREADS" not in os.environ:
+        os.environ["PYTHON_JULIACALL_THREADS"] = "auto"
+    threads = os.environ.get("PYTHON_JULIACALL_THREADS", os.environ.get("JULIA_NUM_THREADS", "1"))
+    if threads.strip() not in ("", "1"):
+        os.environ.setdefault("PYTHON_JULIACALL_HANDLE_SIGNALS", "yes")
+
+
+def module():
+    """The Julia module with JInit loaded; starts Julia on the first call. Raises RuntimeError with
+    the reason when Julia cannot be started (then every later call raises it at once)."""
+    with _lock:
+        if _state["module"] is not None:
+            return _state["module"]
+        if _state["tried"]:
+            raise RuntimeError(_state["error"])
+        _state["tried"] = True
+        try:
+            _configure_env()
+            import juliacall  # noqa: F401  (starts Julia, resolving juliapkg.json dependencies)
+            jl = juliacall.newmodule("PyJInit")
+            jl.seval("using JInit")
+        except BaseException as e:  # juliapkg/juliacall raise plain Exceptions (and SystemExit on some paths)
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            _state["error"] = f"juliacall could not start Julia with JInit: {type(e).__name__}: {e}".strip()
+            raise RuntimeError(_state["error"]) from None
+        _state["module"] = jl
+        return jl
+
+
+def status() -> tuple[bool, str | None]:
+    """(started, reason it could not start) without starting Julia."""
+    return _state["module"] is not None, _state["error"]
+
+
+def call(name: str, shape: tuple, dtype: np.dtype, seed: int, kwargs: dict) -> np.ndarray:
+    """JInit.<name>(PhiloxStream(seed), T, dims...; kwargs...) as a PyTorch-order NumPy array."""
+    import juliacall
+
+    jl = module()
+    T = {"float16": jl.Float16, "float32": jl.Float32, "float64": jl.Float64}[dtype.name]
+    f = getattr(jl.JInit, name)
+    try:
+        A = f(jl.JInit.PhiloxStream(seed), T, *flux_dims(shape), **kwargs)
+    except juliacall.JuliaError as e:
+        raise translate(jl, e) from None
+    arr = np.asarray(A)                         # a view of Julia's memory (column-major)
+    return arr if len(shape) == 2 else arr.T    # reversed dims: .T is the C-ordered PyTorch shape
+
+
+def translate(jl, e) -> Exception:
+    """A Julia exception as the Python exception the NumPy backend raises for the same input."""
+    ex = e.exception
+    if jl.isa(ex, jl.ArgumentError):
+        return ValueError(str(ex.msg))
+    if jl.isa(ex, jl.MethodError):
+        return TypeError(str(jl.sprint(jl.showerror, ex)))
+    return RuntimeError(str(jl.sprint(jl.showerror, ex)))
+
+
+def versions() -> dict:
+    """Julia, JInit and thread count of the running Julia (only once started)."""
+    jl = _state["module"]
+    if jl is None:
+        return {}
+    return {"julia_version": str(jl.seval("string(VERSION)")),
+            "julia_threads": int(jl.seval("Threads.nthreads()")),
+            "jinit_path": str(jl.seval("pathof(JInit)"))}

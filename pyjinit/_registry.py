@@ -1,0 +1,115 @@
+"""Initializers by name, including the names (and exact defaults) of PyTorch, Keras, Flux and JAX/Flax.
+
+An unqualified name (``kaiming_normal``, ``glorot_uniform``) means what PyTorch and Flux mean by it; a
+qualified one (``keras.glorot_normal``, ``jax.lecun_normal``) reproduces that framework where it
+differs — Keras and JAX draw their *_normal initializers from a truncated normal, for instance.
+"""
+from __future__ import annotations
+
+from . import _inits as I
+from ._validate import fmt
+
+_REGISTRY: dict = {}
+
+
+def _add(name, func, description, **fixed):
+    _REGISTRY[name] = (func, fixed, description)
+
+
+def _generic():
+    _add("zeros", I.zeros_init, "all zeros")
+    _add("ones", I.ones_init, "all ones")
+    _add("constant", I.constant_init, "every element = value")
+    _add("uniform", I.uniform_init, "U[low, high), default [0, 1)")
+    _add("normal", I.normal_init, "N(mean, std^2), default N(0, 1)")
+    _add("truncated_normal", I.truncated_normal_init, "N(mean, std^2) truncated, default at +-2 std")
+    _add("variance_scaling", I.variance_scaling_init, "Keras/JAX VarianceScaling (scale, mode, distribution)")
+    _add("xavier", I.xavier_init, "Xavier/Glorot; distribution= uniform (default) | normal | truncated_normal")
+    _add("he", I.he_init, "He/Kaiming; distribution= normal (default) | uniform | truncated_normal")
+    _add("lecun", I.lecun_init, "LeCun; distribution= normal (default) | uniform | truncated_normal")
+    _add("orthogonal", I.orthogonal_init, "(semi-)orthogonal, Haar-distributed, times gain")
+    _add("sparse", I.sparse_init, "N(0, std^2) with sparsity= zeros per column or nonzeros= per row")
+    _add("identity", I.identity_init, "eye (2-D) or Dirac centre tap (N-D), times gain")
+    _add("eye", I.identity_init, "= identity")
+    _add("dirac", I.identity_init, "= identity")
+    for fam, f in (("xavier", I.xavier_init), ("glorot", I.xavier_init), ("kaiming", I.he_init),
+                   ("he", I.he_init), ("lecun", I.lecun_init)):
+        for dist in ("uniform", "normal"):
+            _add(f"{fam}_{dist}", f, f"{fam} with a {dist} distribution (PyTorch/Flux meaning)", distribution=dist)
+
+
+def _frameworks():
+    tn = "truncated_normal"
+    # PyTorch torch.nn.init.*_
+    for n, f, fx in (("uniform", I.uniform_init, {}), ("normal", I.normal_init, {}), ("constant", I.constant_init, {}),
+                     ("ones", I.ones_init, {}), ("zeros", I.zeros_init, {}), ("eye", I.identity_init, {}),
+                     ("dirac", I.identity_init, {}), ("orthogonal", I.orthogonal_init, {}),
+                     ("sparse", I.sparse_init, {}),
+                     ("xavier_uniform", I.xavier_init, {"distribution": "uniform"}),
+                     ("xavier_normal", I.xavier_init, {"distribution": "normal"}),
+                     ("kaiming_uniform", I.he_init, {"distribution": "uniform"}),
+                     ("kaiming_normal", I.he_init, {"distribution": "normal"}),
+                     ("trunc_normal", I.truncated_normal_init, {"lo": -2.0, "hi": 2.0})):
+        _add(f"torch.{n}", f, f"torch.nn.init.{n}_", **fx)
+    # Keras keras.initializers.*
+    for n, f, fx in (("glorot_uniform", I.xavier_init, {"distribution": "uniform"}),
+                     ("glorot_normal", I.xavier_init, {"distribution": tn}),
+                     ("he_uniform", I.he_init, {"distribution": "uniform"}),
+                     ("he_normal", I.he_init, {"distribution": tn}),
+                     ("lecun_uniform", I.lecun_init, {"distribution": "uniform"}),
+                     ("lecun_normal", I.lecun_init, {"distribution": tn}),
+                     ("random_uniform", I.uniform_init, {"low": -0.05, "high": 0.05}),
+                     ("random_normal", I.normal_init, {"std": 0.05}),
+                     ("truncated_normal", I.truncated_normal_init, {"std": 0.05}),
+                     ("variance_scaling", I.variance_scaling_init, {}), ("orthogonal", I.orthogonal_init, {}),
+                     ("identity", I.identity_init, {}), ("zeros", I.zeros_init, {}), ("ones", I.ones_init, {}),
+                     ("constant", I.constant_init, {})):
+        _add(f"keras.{n}", f, f"keras.initializers.{n}", **fx)
+    # Flux (Flux.jl / WeightInitializers.jl)
+    for n, f, fx in (("glorot_uniform", I.xavier_init, {"distribution": "uniform"}),
+                     ("glorot_normal", I.xavier_init, {"distribution": "normal"}),
+                     ("kaiming_uniform", I.he_init, {"distribution": "uniform"}),
+                     ("kaiming_normal", I.he_init, {"distribution": "normal"}),
+                     ("truncated_normal", I.truncated_normal_init, {"lo": -2.0, "hi": 2.0}),
+                     ("orthogonal", I.orthogonal_init, {}), ("sparse_init", I.sparse_init, {}),
+                     ("identity_init", I.identity_init, {}), ("rand32", I.uniform_init, {}),
+                     ("randn32", I.normal_init, {}), ("zeros32", I.zeros_init, {}), ("ones32", I.ones_init, {})):
+        _add(f"flux.{n}", f, f"Flux.{n}", **fx)
+    # JAX jax.nn.initializers.* (Flax uses these)
+    for n, f, fx in (("lecun_normal", I.lecun_init, {"distribution": tn}),
+                     ("lecun_uniform", I.lecun_init, {"distribution": "uniform"}),
+                     ("glorot_normal", I.xavier_init, {"distribution": tn}),
+                     ("glorot_uniform", I.xavier_init, {"distribution": "uniform"}),
+                     ("he_normal", I.he_init, {"distribution": tn}),
+                     ("he_uniform", I.he_init, {"distribution": "uniform"}),
+                     ("normal", I.normal_init, {"std": 1e-2}), ("uniform", I.uniform_init, {"high": 1e-2}),
+                     ("truncated_normal", I.truncated_normal_init, {"std": 1e-2}),
+                     ("variance_scaling", I.variance_scaling_init, {}), ("orthogonal", I.orthogonal_init, {}),
+                     ("zeros", I.zeros_init, {}), ("ones", I.ones_init, {})):
+        _add(f"jax.{n}", f, f"jax.nn.initializers.{n}", **fx)
+
+
+_generic()
+_frameworks()
+
+
+def initializers() -> dict:
+    """{name: description} of every name `init` accepts."""
+    return {k: v[2] for k, v in sorted(_REGISTRY.items())}
+
+
+def init(name, shape, **kwargs):
+    """Initialize by name: ``init("kaiming_normal", (128, 784), seed=0)``, ``init("keras.he_normal", …)``.
+    Keyword arguments are those of the initializer; a framework name's fixed defaults can be
+    overridden except the distribution it names.
+
+    >>> init("glorot_uniform", (3, 2), seed=0).shape
+    (3, 2)
+    """
+    if name not in _REGISTRY:
+        raise ValueError(f"name must be one of the names pyjinit.initializers() lists; got {fmt(name)}")
+    func, fixed, _ = _REGISTRY[name]
+    if "distribution" in fixed and "distribution" in kwargs and kwargs["distribution"] != fixed["distribution"]:
+        raise ValueError(f"{name} fixes distribution={fmt(fixed['distribution'])}; "
+                         f"use {name.split('_')[0]} with distribution= to choose another")
+    return func(shape, **{**fixed, **kwargs})

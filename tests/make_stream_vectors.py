@@ -1,0 +1,42 @@
+"""Write julia/JInit/test/stream_vectors.txt: the stream's test vectors, from NumPy's C Philox.
+
+Both test suites check against that file (Julia: runtests.jl; Python: test_stream.py, which also
+regenerates it here and compares, so it cannot go stale). docs/stream.md quotes its first lines.
+Line format: `kind seed k hexbits`, hexbits the IEEE bits (or the word) as lowercase hex.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pyjinit import _stream as st  # noqa: E402
+
+PATH = Path(__file__).resolve().parents[1] / "julia" / "JInit" / "test" / "stream_vectors.txt"
+SEEDS = (0, 1, 42, (1 << 64) + 5, (1 << 128) - 1)
+N = 12
+TRUNC = (0.0, 1.0, -1.0, 2.5)        # mean, std, lo, hi of the `trunc` vectors
+
+
+def lines() -> list:
+    out = [f"# kind seed k hexbits; trunc = truncated normal mean={TRUNC[0]} std={TRUNC[1]} lo={TRUNC[2]} hi={TRUNC[3]}"]
+    for s in SEEDS:
+        w = st.words(s, N)
+        u32 = st.uniform(s, N, np.dtype(np.float32), 0.0, 1.0)
+        u64 = st.uniform(s, N, np.dtype(np.float64), 0.0, 1.0)
+        nrm = st.normal(s, N, np.dtype(np.float64), 0.0, 1.0)
+        tr = st.TruncNormal(*TRUNC).sample(s, N, np.dtype(np.float64))
+        for k in range(N):
+            out.append(f"word {s} {k} {int(w[k]):016x}")
+            out.append(f"u32 {s} {k} {int(u32[k:k+1].view(np.uint32)[0]):08x}")
+            out.append(f"u64 {s} {k} {int(u64[k:k+1].view(np.uint64)[0]):016x}")
+            out.append(f"normal {s} {k} {int(nrm[k:k+1].view(np.uint64)[0]):016x}")
+            out.append(f"trunc {s} {k} {int(tr[k:k+1].view(np.uint64)[0]):016x}")
+    return out
+
+
+if __name__ == "__main__":
+    PATH.write_text("\n".join(lines()) + "\n")
+    print(f"wrote {PATH}")
