@@ -142,9 +142,9 @@ def to_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def inner_bound(dtype: np.dtype, bound: float, up: bool):
     """`bound` rounded into dtype, moved inward if rounding took it outside."""
     t = to_dtype(np.array([bound]), dtype)[0]
-    if up and t < bound:
+    if up and float(t) < bound:          # compare in float64 (NumPy 2 would compare in dtype)
         return np.nextafter(t, dtype.type(np.inf))
-    if not up and t > bound:
+    if not up and float(t) > bound:
         return np.nextafter(t, dtype.type(-np.inf))
     return t
 

@@ -19,7 +19,9 @@ def fmt(x) -> str:
     if isinstance(x, tuple):
         return "(" + ", ".join(fmt(v) for v in x) + ("," if len(x) == 1 else "") + ")"
     if isinstance(x, (np.integer, np.floating)):
-        return repr(x.item())
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return "NaN" if math.isnan(x) else ("Inf" if x > 0 else "-Inf")
     return repr(x)
 
 
