@@ -7,7 +7,9 @@ views of the Julia arrays (no copy). Written against PythonCall/juliacall 0.9.x:
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
 
 import numpy as np
@@ -39,13 +41,17 @@ def module():
         _state["tried"] = True
         try:
             _configure_env()
-            import juliacall  # noqa: F401  (starts Julia, resolving juliapkg.json dependencies)
-            jl = juliacall.newmodule("PyJInit")
-            jl.seval("using JInit")
+            # juliapkg logs with print(): keep stdout clean for the caller (e.g. `info --json`)
+            with contextlib.redirect_stdout(sys.stderr):
+                import juliacall  # noqa: F401  (starts Julia, resolving juliapkg.json dependencies)
+                jl = juliacall.newmodule("PyJInit")
+                jl.seval("using JInit")
         except BaseException as e:  # juliapkg/juliacall raise plain Exceptions (and SystemExit on some paths)
             if isinstance(e, KeyboardInterrupt):
                 raise
-            _state["error"] = f"juliacall could not start Julia with JInit: {type(e).__name__}: {e}".strip()
+            _state["error"] = (f"juliacall could not start Julia with JInit: {type(e).__name__}: {e}".strip()
+                               + " (juliacall needs Julia >= 1.10 and JInit's packages: it installs them unless "
+                               "PYTHON_JULIACALL_EXE/PYTHON_JULIACALL_PROJECT point at an existing setup; see the README)")
             raise RuntimeError(_state["error"]) from None
         _state["module"] = jl
         return jl
