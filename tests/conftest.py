@@ -40,3 +40,51 @@ def juliacall_jl():
     from pyjinit import _julia
 
     return _julia.module()
+
+
+# --- small MNIST-like data in IDX files --------------------------------------------------------------
+
+import gzip as _gzip  # noqa: E402
+
+import numpy as _np  # noqa: E402
+
+
+def make_digits(n: int, seed: int):
+    """n 28x28 uint8 images whose label k (0-9) lights rows 2k+4..2k+6, plus noise: easy to learn."""
+    rng = _np.random.default_rng(seed)
+    y = rng.integers(0, 10, n).astype(_np.uint8)
+    x = rng.integers(0, 60, (n, 28, 28)).astype(_np.uint8)
+    for k in range(10):
+        x[y == k, 2 * k + 4:2 * k + 7, 4:24] = 220
+    return x, y
+
+
+def idx_bytes(a: _np.ndarray) -> bytes:
+    header = (0x0800 | a.ndim).to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
+    return header + a.astype(_np.uint8).tobytes()
+
+
+def write_mnist_dir(folder, n_train=600, n_test=200, gz=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    xs, ys = make_digits(n_train, 1)
+    xt, yt = make_digits(n_test, 2)
+    for stem, a in (("train-images-idx3-ubyte", xs), ("train-labels-idx1-ubyte", ys),
+                    ("t10k-images-idx3-ubyte", xt), ("t10k-labels-idx1-ubyte", yt)):
+        data = idx_bytes(a)
+        if gz:
+            (folder / (stem + ".gz")).write_bytes(_gzip.compress(data))
+        else:
+            (folder / stem).write_bytes(data)
+    return folder
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+    return write_mnist_dir(tmp_path / "mnist")
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory):
+    from pyjinit.datasets import load_idx_dir
+
+    return load_idx_dir(write_mnist_dir(tmp_path_factory.mktemp("d") / "mnist", gz=False))

@@ -1,0 +1,32 @@
+# Training support in the core (stdlib only): the batch order both backends use, and the entry point
+# whose real method lives in the Flux extension (ext/JInitFluxExt.jl, loaded by `using Flux`).
+
+const SHUFFLE_STREAM = UInt128(1) << 32
+
+"""
+    batch_order(seed, epoch, n) -> Vector{Int}
+
+The order (1-based indices) in which epoch `epoch` (1-based) visits `n` training examples: the
+permutation that sorts the first `n` words of `substream(seed, 2^32 + epoch)`. pyjinit's NumPy trainer
+uses the same order (0-based).
+"""
+batch_order(seed::Integer, epoch::Integer, n::Integer) =
+    sortperm(rand(PhiloxStream(substream(seed, SHUFFLE_STREAM + epoch)), UInt64, n))
+
+"Seed of layer `l`'s (1-based) weight in training: `substream(seed, l)`."
+layer_seed(seed::Integer, l::Integer) = substream(seed, l)
+
+"""
+    train_flux(x_train, y_train, x_test, y_test; hidden = [128, 64], activation = "relu",
+               optimizer = "adam", lr = 1e-3, momentum = 0.9, batch_size = 128, epochs = 10,
+               seed = 0, init = he_init, weights = nothing, verbose = false)
+
+Train a Flux MLP on `x_train` (features × n, Float32) with labels 0–9 and evaluate on the test set
+after each epoch. Needs Flux: `using Flux` loads JInit's Flux extension, which defines it.
+Returns `(history, diverged)`: a matrix with one row per epoch (epoch, train loss, test loss,
+test accuracy, seconds) and `nothing` or `(epoch, step)` where the loss stopped being finite.
+"""
+function train_flux(args...; kw...)
+    throw(ErrorException("JInit.train_flux needs Flux: run `using Flux` (Julia >= 1.9 loads JInit's Flux " *
+                         "extension) before calling it"))
+end
