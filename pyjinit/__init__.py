@@ -17,8 +17,8 @@ from ._inits import (constant_init, he_init, identity_init, layer_init, lecun_in
 from ._registry import init, initializers
 from ._stream import substream
 from ._validate import calculate_gain, fans
-from .compare import Comparison, compare
-from .train import TrainResult, train, train_mnist
+from .comparison import Comparison, compare
+from .training import TrainResult, train, train_mnist
 
 __version__ = "0.1.0"
 

@@ -100,7 +100,7 @@ def versions() -> dict:
 def train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose):
     """Train with Flux through JInit's extension (`using Flux` loads it); the initial weights are the
     ones the NumPy trainer would start from, passed as pretrained arrays."""
-    from .train import TrainResult
+    from .training import TrainResult
 
     jl = module()
     try:

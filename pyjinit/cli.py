@@ -86,7 +86,7 @@ def _train_kwargs(args) -> dict:
     kw = {"hidden": tuple(args.hidden) if args.hidden else None, "activation": args.activation, "optimizer": args.optimizer, "lr": args.lr,
           "momentum": args.momentum, "batch_size": args.batch_size, "backend": args.backend}
     if getattr(args, "deep", False):
-        from .compare import DEEP
+        from .comparison import DEEP
 
         kw.update(DEEP)
     return {k: v for k, v in kw.items() if v is not None}
@@ -107,7 +107,7 @@ def _add_train_options(s, epochs):
 
 
 def _cmd_train(args) -> int:
-    from .train import train_mnist
+    from .training import train_mnist
 
     kw = _train_kwargs(args)
     kw.setdefault("hidden", (128, 64))
@@ -127,7 +127,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .compare import compare
+    from .comparison import compare
 
     kw = _train_kwargs(args)
     c = compare(args.inits, tuple(args.seeds), data_dir=args.data_dir, target=args.target, epochs=args.epochs,

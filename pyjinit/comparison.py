@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .train import TrainResult, _say, train
+from .training import TrainResult, _say, train
 
 DEFAULT_INITS = ("uniform", "normal", "xavier", "he", "orthogonal")
 # The deep case where initializers really differ (He et al. 2015; Glorot & Bengio 2010)

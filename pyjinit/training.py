@@ -107,7 +107,7 @@ class TrainResult:
 
     def plot(self, path=None, ax=None):
         """Test accuracy and train loss per epoch (matplotlib); saved to `path` (PNG/SVG) if given."""
-        from .compare import _plt
+        from .comparison import _plt
 
         plt = _plt()
         if ax is None:
@@ -345,7 +345,8 @@ def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, verbose) -> Tra
         total, steps = 0.0, 0
         for step, s in enumerate(range(0, n, cfg.batch_size), start=1):
             idx = order[s:s + cfg.batch_size]
-            loss, gw, gb = net.gradients(x_train[idx], y_train[idx])
+            with np.errstate(over="ignore", invalid="ignore"):      # a non-finite loss is handled below
+                loss, gw, gb = net.gradients(x_train[idx], y_train[idx])
             if not math.isfinite(loss):
                 res.diverged = {"epoch": epoch, "step": step, "loss": str(loss)}
                 _say(verbose, f"epoch {epoch}: loss became {loss} at step {step}; stopped (diverged)")
