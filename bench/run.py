@@ -1,0 +1,347 @@
+"""pyjinit benchmarks: initializer throughput and training speed against PyTorch, NumPy and the
+memory-bandwidth ceiling (filling a preallocated array with a constant), measured in one run.
+
+    python bench/run.py [--quick] [--out DIR] [--docs]
+
+Every in-process engine (pyjinit's NumPy backend, NumPy's own generators, PyTorch, the fill ceiling) runs
+interleaved, case by case: a warm-up call, then repetitions in rotation, reporting the median. JInit
+runs in one Julia process per thread count, timed inside Julia after a warm-up call (the juliacall
+bridge adds no compute; Julia >= 1.10 with juliacall is not available on every machine). Rows for
+PyTorch appear when torch is installed, Julia rows when `julia` is on PATH. Nothing here asserts a speed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pyjinit as pj  # noqa: E402
+from pyjinit._julia_subprocess import julia_exe  # noqa: E402
+from pyjinit._paths import jinit_path  # noqa: E402
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+ELEMENTWISE = ("uniform", "normal", "xavier_uniform", "he_normal", "truncated_normal")
+NCPU = os.cpu_count() or 1
+
+
+def median_time(fns: dict, reps: int) -> dict:
+    """{name: median seconds} for zero-argument callables, warm-up first, repetitions interleaved."""
+    for f in fns.values():
+        f()
+    times = {k: [] for k in fns}
+    for _ in range(reps):
+        for k, f in fns.items():
+            t = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+# --- in-process engines ----------------------------------------------------------------------------------
+
+def pyjinit_numpy(kind, shape):
+    seed = 1
+    if kind == "uniform":
+        return lambda: pj.uniform_init(shape, -0.1, 0.1, seed=seed, backend="numpy")
+    if kind == "normal":
+        return lambda: pj.normal_init(shape, 0.0, 0.02, seed=seed, backend="numpy")
+    if kind == "xavier_uniform":
+        return lambda: pj.xavier_init(shape, seed=seed, backend="numpy")
+    if kind == "he_normal":
+        return lambda: pj.he_init(shape, seed=seed, backend="numpy")
+    return lambda: pj.truncated_normal_init(shape, std=0.02, seed=seed, backend="numpy")
+
+
+def numpy_generators(kind, shape):
+    pcg = np.random.Generator(np.random.PCG64(1))
+    phi = np.random.Generator(np.random.Philox(key=1))
+    out = np.empty(shape, np.float32)
+    if kind in ("uniform", "xavier_uniform"):
+        return {"numpy PCG64.random": lambda: pcg.random(dtype=np.float32, out=out),
+                "numpy Philox.random": lambda: phi.random(dtype=np.float32, out=out)}
+    return {"numpy PCG64.standard_normal": lambda: pcg.standard_normal(dtype=np.float32, out=out),
+            "numpy Philox.standard_normal": lambda: phi.standard_normal(dtype=np.float32, out=out)}
+
+
+def torch_init(kind, shape, threads):
+    t = torch.empty(shape, dtype=torch.float32)
+    init = torch.nn.init
+    f = {"uniform": lambda: init.uniform_(t, -0.1, 0.1), "normal": lambda: init.normal_(t, 0.0, 0.02),
+         "xavier_uniform": lambda: init.xavier_uniform_(t), "he_normal": lambda: init.kaiming_normal_(t),
+         "truncated_normal": lambda: init.trunc_normal_(t, std=0.02, a=-0.04, b=0.04)}[kind]
+
+    def run():
+        torch.set_num_threads(threads)
+        f()
+    return run
+
+
+def fill_ceiling(shape):
+    out = np.empty(shape, np.float32)
+    return lambda: out.fill(0.5)
+
+
+# --- JInit in Julia ------------------------------------------------------------------------------------
+
+JULIA_SCRIPT = r"""
+using JInit, LinearAlgebra, Statistics
+BLAS.set_num_threads(Threads.nthreads())
+reps = parse(Int, ARGS[1])
+function med(f)
+    f()
+    ts = Float64[]
+    for _ in 1:reps
+        t = time_ns(); f(); push!(ts, (time_ns() - t) / 1e9)
+    end
+    median(ts)
+end
+kinds = Dict("uniform" => (d) -> uniform_init(PhiloxStream(1), Float32, d...; low = -0.1, high = 0.1),
+             "normal" => (d) -> normal_init(PhiloxStream(1), Float32, d...; std = 0.02),
+             "xavier_uniform" => (d) -> xavier_init(PhiloxStream(1), Float32, d...),
+             "he_normal" => (d) -> he_init(PhiloxStream(1), Float32, d...),
+             "truncated_normal" => (d) -> truncated_normal_init(PhiloxStream(1), Float32, d...; std = 0.02),
+             "orthogonal" => (d) -> orthogonal_init(PhiloxStream(1), Float32, d...))
+for line in eachline(stdin)
+    kind, a, b = split(line)
+    d = (parse(Int, a), parse(Int, b))
+    if kind == "fill"
+        A = Array{Float32}(undef, d)
+        t = med(() -> fill!(A, 0.5f0))
+    else
+        f = kinds[kind]
+        t = med(() -> f(d))
+    end
+    println(kind, " ", a, " ", b, " ", t)
+    flush(stdout)
+end
+"""
+
+
+def julia_times(cases, threads, reps) -> dict:
+    exe = julia_exe()
+    if exe is None:
+        return {}
+    inp = "".join(f"{k} {s[0]} {s[1]}\n" for k, s in cases)
+    p = subprocess.run([exe, f"--threads={threads}", f"--project={jinit_path()}", "-e", JULIA_SCRIPT, str(reps)],
+                       input=inp, capture_output=True, text=True, timeout=3600)
+    if p.returncode != 0:
+        print(f"julia failed:\n{p.stderr[-3000:]}", file=sys.stderr)
+        return {}
+    out = {}
+    for line in p.stdout.splitlines():
+        k, a, b, t = line.split()
+        out[(k, (int(a), int(b)))] = float(t)
+    return out
+
+
+def julia_version():
+    exe = julia_exe()
+    if exe is None:
+        return None
+    return subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
+
+
+# --- cases ----------------------------------------------------------------------------------------------
+
+def elementwise(shapes, reps, thread_counts):
+    rows = []
+    jl = {t: julia_times([(k, s) for s in shapes for k in ELEMENTWISE + ("fill",)], t, reps) for t in thread_counts}
+    for shape in shapes:
+        n = shape[0] * shape[1]
+        fill_t = median_time({"fill": fill_ceiling(shape)}, reps)["fill"]
+        for kind in ELEMENTWISE:
+            fns = {"pyjinit numpy": pyjinit_numpy(kind, shape)}
+            fns.update(numpy_generators(kind, shape))
+            if torch is not None:
+                for t in thread_counts:
+                    fns[f"torch ({t} thr)"] = torch_init(kind, shape, t)
+            fns["fill (numpy)"] = fill_ceiling(shape)
+            times = median_time(fns, reps)
+            for t in thread_counts:
+                if (kind, shape) in jl[t]:
+                    times[f"JInit ({t} thr)"] = jl[t][(kind, shape)]
+                    times[f"fill (julia {t} thr)"] = jl[t][("fill", shape)]
+            for engine, sec in times.items():
+                thr = next((t for t in thread_counts if f"({t} thr)" in engine), 1)
+                tt = times.get(f"torch ({thr} thr)")
+                rows.append({"case": kind, "shape": list(shape), "engine": engine, "threads": thr,
+                             "seconds": sec, "ns_per_element": 1e9 * sec / n, "GB_per_s": 4 * n / sec / 1e9,
+                             "x_faster_than_torch": (tt / sec) if tt else None,
+                             "x_of_fill": sec / fill_t})
+    return rows
+
+
+def orthogonal(sizes, reps, thread_counts):
+    rows = []
+    jl = {t: julia_times([("orthogonal", (s, s)) for s in sizes], t, reps) for t in thread_counts}
+    for s in sizes:
+        fns = {"pyjinit numpy": lambda s=s: pj.orthogonal_init((s, s), seed=1, backend="numpy"),
+               "numpy QR": lambda s=s: np.linalg.qr(np.random.default_rng(1).standard_normal((s, s)))}
+        if torch is not None:
+            t = torch.empty(s, s)
+            for th in thread_counts:
+                fns[f"torch orthogonal_ ({th} thr)"] = (lambda t=t, th=th: (torch.set_num_threads(th),
+                                                                            torch.nn.init.orthogonal_(t)))
+        times = median_time(fns, reps)
+        for th in thread_counts:
+            if ("orthogonal", (s, s)) in jl[th]:
+                times[f"JInit ({th} thr)"] = jl[th][("orthogonal", (s, s))]
+        for engine, sec in times.items():
+            rows.append({"case": "orthogonal", "shape": [s, s], "engine": engine, "seconds": sec})
+    return rows
+
+
+def training(n, epochs, batch=128):
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    xt, yt = x[:1000], y[:1000]
+    rows = []
+    r = pj.train(x, y, xt, yt, epochs=epochs, backend="numpy", verbose=False, seed=0)
+    sec = statistics.median(h["seconds"] for h in r.history)
+    rows.append({"case": "train epoch", "engine": "pyjinit numpy", "n": n, "seconds_per_epoch": sec})
+    if torch is not None:
+        torch.set_num_threads(NCPU)
+        model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64),
+                                    torch.nn.ReLU(), torch.nn.Linear(64, 10))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        lossf = torch.nn.CrossEntropyLoss()
+        X, Y = torch.from_numpy(x), torch.from_numpy(y)
+        ts = []
+        for _ in range(epochs):
+            t0 = time.perf_counter()
+            perm = torch.randperm(n)
+            for s in range(0, n, batch):
+                idx = perm[s:s + batch]
+                opt.zero_grad()
+                loss = lossf(model(X[idx]), Y[idx])
+                loss.backward()
+                opt.step()
+            ts.append(time.perf_counter() - t0)
+        rows.append({"case": "train epoch", "engine": f"torch ({NCPU} thr)", "n": n,
+                     "seconds_per_epoch": statistics.median(ts)})
+    rows[0]["x_of_torch"] = rows[0]["seconds_per_epoch"] / rows[1]["seconds_per_epoch"] if len(rows) > 1 else None
+    return rows
+
+
+def overheads(reps):
+    ts = []
+    for _ in range(reps):
+        p = subprocess.run([sys.executable, "-c", "import time; t=time.perf_counter(); import pyjinit, sys; "
+                            "print(time.perf_counter()-t, 'juliacall' in sys.modules)"],
+                           capture_output=True, text=True, cwd=str(ROOT))
+        t, started = p.stdout.split()
+        ts.append(float(t))
+    rows = [{"case": "import pyjinit", "seconds": statistics.median(ts), "starts_julia": started == "True"}]
+    info = pj.backend_info()
+    if info["julia_available"]:
+        from pyjinit import _julia  # noqa: F401
+        t = time.perf_counter()
+        pj.he_init((256, 256), seed=1, backend="julia")
+        rows.append({"case": "later julia call (256x256)", "seconds": time.perf_counter() - t})
+    else:
+        rows.append({"case": "first julia call", "seconds": None, "note": info["why_not_julia"]})
+    return rows
+
+
+# --- report ----------------------------------------------------------------------------------------------
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": NCPU, "python": platform.python_version(), "numpy": np.__version__,
+            "torch": getattr(torch, "__version__", None), "julia": julia_version(),
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def fmt_table(rows, cols) -> str:
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            cells.append("—" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v)))
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def sweep_plot(rows, path):
+    from pyjinit.comparison import _plt
+
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, kind in zip(axes, ("uniform", "normal")):
+        engines = sorted({r["engine"] for r in rows if r["case"] == kind})
+        for e in engines:
+            pts = sorted((r["shape"][0] * r["shape"][1], r["ns_per_element"]) for r in rows
+                         if r["case"] == kind and r["engine"] == e)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=e)
+        ax.set(xscale="log", yscale="log", xlabel="elements", title=f"{kind} (float32)")
+    axes[0].set_ylabel("ns per element")
+    axes[1].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions (CI)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for the JSON results")
+    ap.add_argument("--docs", action="store_true", help="also write docs/benchmarks.md and its figure")
+    a = ap.parse_args(argv)
+    threads = sorted({1, NCPU})
+    if a.quick:
+        shapes, sweep, orth, reps, train_n, train_epochs = [(256, 256)], [(64, 64), (256, 256)], [128], 3, 4096, 2
+    else:
+        shapes = [(4096, 4096)]
+        sweep = [(64, 64), (256, 256), (1024, 1024), (2048, 2048), (8192, 4096)]
+        orth, reps, train_n, train_epochs = [1024, 4096], 5, 60000, 3
+    t0 = time.time()
+    res = {"machine": machine(), "quick": a.quick, "threads": threads}
+    print(f"machine: {res['machine']}", file=sys.stderr)
+    res["elementwise"] = elementwise(shapes + sweep, reps, threads)
+    res["orthogonal"] = orthogonal(orth, 3 if not a.quick else 2, threads)
+    res["training"] = training(train_n, train_epochs)
+    res["overheads"] = overheads(3)
+    res["seconds"] = time.time() - t0
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = ("quick-" if a.quick else "") + time.strftime("%Y%m%d-%H%M%S") + ".json"
+    (out / name).write_text(json.dumps(res, indent=2))
+    main_rows = [r for r in res["elementwise"] if tuple(r["shape"]) == shapes[0]]
+    tables = {
+        "elementwise": fmt_table(main_rows, ["case", "engine", "ns_per_element", "GB_per_s", "x_faster_than_torch", "x_of_fill"]),
+        "orthogonal": fmt_table(res["orthogonal"], ["shape", "engine", "seconds"]),
+        "training": fmt_table(res["training"], ["engine", "n", "seconds_per_epoch", "x_of_torch"]),
+        "overheads": fmt_table(res["overheads"], ["case", "seconds", "starts_julia", "note"]),
+    }
+    for k, t in tables.items():
+        print(f"\n## {k} ({'x'.join(map(str, shapes[0])) if k == 'elementwise' else ''})\n{t}")
+    print(f"\nwrote {out / name} ({res['seconds']:.0f} s)")
+    if a.docs:
+        sweep_plot(res["elementwise"], ROOT / "docs" / "figures" / "bench_sweep.png")
+        (ROOT / "docs" / "benchmarks.generated.md").write_text(
+            f"Machine: {res['machine']}\n\n" + "\n\n".join(f"### {k}\n\n{t}" for k, t in tables.items()) + "\n")
+    return res
+
+
+if __name__ == "__main__":
+    main()
