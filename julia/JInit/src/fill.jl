@@ -35,14 +35,6 @@ end
 elements_per_word(::Uniform32) = 2
 elements_per_word(::Dist) = 1
 
-@inline value(d::Uniform32, w::UInt64, j::Int) = d.a + d.w * u24_closeopen((w >> (32 * j)) % UInt32)
-@inline value(d::Uniform64, w::UInt64, j::Int) = d.a + d.w * u53_closeopen(w)
-@inline value(d::Normal, w::UInt64, j::Int) = d.mean + d.std * norminv(u52_open(w))
-@inline function value(d::TruncNormal, w::UInt64, j::Int)
-    z = clamp(norminv(d.pa + u52_open(w) * d.dp), d.a, d.b)
-    return d.mean + d.std * (d.flip ? -z : z)
-end
-
 "Round a Float64/Float32 value to T (Float16 goes through Float32, on both sides of the stream)."
 @inline to_eltype(::Type{Float16}, x) = Float16(Float32(x))
 @inline to_eltype(::Type{T}, x) where {T} = T(x)
@@ -107,28 +99,111 @@ end
 word_source(rng::Random.AbstractRNG, nw::Integer) = VecSource(rand(rng, UInt64, nw))
 
 # --- the fill ----------------------------------------------------------------------------------------
+# Words are generated a chunk at a time into a buffer, then mapped to values in tight loops. For the
+# normal family, the central branch of AS 241 is evaluated branch-free over the whole chunk (so LLVM
+# can vectorize it) and the tail elements (|u - 1/2| > 0.425, ~15%) are recomputed with the scalar
+# `norminv`: the values are bitwise those of `value(d, w, j)`.
+
+const CHUNK_WORDS = 512
+
+"wbuf[1:m] = words w .. w+m-1 (0-based word indices) of the source."
+function fill_words!(wbuf::Vector{UInt64}, src, w::Int, m::Int)
+    i = 1
+    b = w >> 2
+    lane0 = w & 3
+    @inbounds while i <= m
+        ws = getblock(src, b)
+        if lane0 == 0 && i + 3 <= m
+            wbuf[i], wbuf[i+1], wbuf[i+2], wbuf[i+3] = ws
+            i += 4
+        else
+            for lane in lane0+1:4
+                i > m && break
+                wbuf[i] = ws[lane]
+                i += 1
+            end
+        end
+        lane0 = 0
+        b += 1
+    end
+    return wbuf
+end
+
+"z[i] = norminv(p[i]) for i in 1:m, bitwise."
+function norminv_batch!(z::Vector{Float64}, p::Vector{Float64}, m::Int)
+    @inbounds for i in 1:m                     # central branch for all: no branches, vectorizable
+        q = p[i] - 0.5
+        r = 0.180625 - q * q
+        z[i] = q * horner8(r, AS241_A) / horner8(r, AS241_B)
+    end
+    @inbounds for i in 1:m                     # the tails, scalar
+        if abs(p[i] - 0.5) > 0.425
+            z[i] = norminv(p[i])
+        end
+    end
+    return z
+end
+
+"Values of logical elements k0 .. k0+n-1, whose words are w .. w+m-1, into dest (dest[1] is element k0)."
+function map_words!(dest::AbstractVector{T}, d::Uniform32, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
+    e0 = max(2w, k0)
+    e1 = min(2(w + m), k0 + n) - 1
+    @inbounds for e in e0:e1
+        h = (wbuf[(e >> 1) - w + 1] >> (32 * (e & 1))) % UInt32
+        dest[e - k0 + 1] = to_eltype(T, d.a + d.w * u24_closeopen(h))
+    end
+    return dest
+end
+
+function map_words!(dest::AbstractVector{T}, d::Uniform64, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
+    e0, e1 = max(w, k0), min(w + m, k0 + n) - 1
+    @inbounds for e in e0:e1
+        dest[e - k0 + 1] = to_eltype(T, d.a + d.w * u53_closeopen(wbuf[e - w + 1]))
+    end
+    return dest
+end
+
+function map_words!(dest::AbstractVector{T}, d::Normal, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
+    p, z = tmp
+    @inbounds for i in 1:m
+        p[i] = u52_open(wbuf[i])
+    end
+    norminv_batch!(z, p, m)
+    e0, e1 = max(w, k0), min(w + m, k0 + n) - 1
+    @inbounds for e in e0:e1
+        dest[e - k0 + 1] = to_eltype(T, d.mean + d.std * z[e - w + 1])
+    end
+    return dest
+end
+
+function map_words!(dest::AbstractVector{T}, d::TruncNormal, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
+    p, z = tmp
+    @inbounds for i in 1:m
+        p[i] = d.pa + u52_open(wbuf[i]) * d.dp
+    end
+    norminv_batch!(z, p, m)
+    e0, e1 = max(w, k0), min(w + m, k0 + n) - 1
+    @inbounds for e in e0:e1
+        t = clamp(z[e - w + 1], d.a, d.b)
+        dest[e - k0 + 1] = to_eltype(T, d.mean + d.std * (d.flip ? -t : t))
+    end
+    return dest
+end
+
 "dest[i] = value of logical element k0 + i - 1 (0-based logical indices k0 .. k0 + length(dest) - 1)."
 function fill_range!(dest::AbstractVector{T}, d::Dist, src, k0::Int) where {T}
     n = length(dest)
     n == 0 && return dest
     epw = elements_per_word(d)
-    epb = 4 * epw
-    k1 = k0 + n
-    for b in fld(k0, epb):fld(k1 - 1, epb)
-        ws = getblock(src, b)
-        base = b * epb
-        if base >= k0 && base + epb <= k1                       # whole block: no bounds checks
-            for lane in 1:4, j in 0:epw-1
-                @inbounds dest[base + (lane - 1) * epw + j - k0 + 1] = to_eltype(T, value(d, ws[lane], j))
-            end
-        else
-            for lane in 1:4, j in 0:epw-1
-                k = base + (lane - 1) * epw + j
-                if k0 <= k < k1
-                    @inbounds dest[k - k0 + 1] = to_eltype(T, value(d, ws[lane], j))
-                end
-            end
-        end
+    wfirst, wlast = fld(k0, epw), fld(k0 + n - 1, epw)
+    wbuf = Vector{UInt64}(undef, CHUNK_WORDS)
+    tmp = (Vector{Float64}(undef, CHUNK_WORDS), Vector{Float64}(undef, CHUNK_WORDS))
+    w = wfirst
+    while w <= wlast
+        m = min(CHUNK_WORDS - (w & 3), wlast - w + 1)      # later chunks start on a block boundary
+        fill_words!(wbuf, src, w, m)
+        map_words!(dest, d, wbuf, tmp, w, m, k0, n)
+        w += m
     end
     return dest
 end
