@@ -102,7 +102,7 @@ word_source(rng::Random.AbstractRNG, nw::Integer) = VecSource(rand(rng, UInt64, 
 # Words are generated a chunk at a time into a buffer, then mapped to values in tight loops. For the
 # normal family, the central branch of AS 241 is evaluated branch-free over the whole chunk (so LLVM
 # can vectorize it) and the tail elements (|u - 1/2| > 0.425, ~15%) are recomputed with the scalar
-# `norminv`: the values are bitwise those of `value(d, w, j)`.
+# `norminv`: every value is bitwise what the formulas of docs/stream.md §3–4 give.
 
 const CHUNK_WORDS = 512
 
