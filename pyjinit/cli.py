@@ -16,30 +16,26 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _print_mapping(d: dict, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(d, indent=2))
+    else:
+        width = max(map(len, d))
+        for k, v in d.items():
+            print(f"{k:<{width}}  {v}")
+    return 0
+
+
 def _cmd_info(args) -> int:
     from . import backend_info
 
-    info = backend_info(start=not args.no_start)
-    if args.json:
-        print(json.dumps(info, indent=2))
-    else:
-        width = max(map(len, info))
-        for k, v in info.items():
-            print(f"{k:<{width}}  {v}")
-    return 0
+    return _print_mapping(backend_info(start=not args.no_start), args.json)
 
 
 def _cmd_list(args) -> int:
     from . import initializers
 
-    names = initializers()
-    if args.json:
-        print(json.dumps(names, indent=2))
-    else:
-        width = max(map(len, names))
-        for k, v in names.items():
-            print(f"{k:<{width}}  {v}")
-    return 0
+    return _print_mapping(initializers(), args.json)
 
 
 def _parse_value(s: str):

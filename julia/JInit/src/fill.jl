@@ -163,29 +163,25 @@ function map_words!(dest::AbstractVector{T}, d::Uniform64, wbuf, tmp, w::Int, m:
     return dest
 end
 
-function map_words!(dest::AbstractVector{T}, d::Normal, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
-    p, z = tmp
-    @inbounds for i in 1:m
-        p[i] = u52_open(wbuf[i])
-    end
-    norminv_batch!(z, p, m)
-    e0, e1 = max(w, k0), min(w + m, k0 + n) - 1
-    @inbounds for e in e0:e1
-        dest[e - k0 + 1] = to_eltype(T, d.mean + d.std * z[e - w + 1])
-    end
-    return dest
+# The normal family: the quantile's argument from u, and the value from z = Φ⁻¹(argument).
+@inline quantile_arg(d::Normal, u::Float64) = u
+@inline quantile_arg(d::TruncNormal, u::Float64) = d.pa + u * d.dp
+@inline from_z(d::Normal, z::Float64) = d.mean + d.std * z
+@inline function from_z(d::TruncNormal, z::Float64)
+    t = clamp(z, d.a, d.b)
+    return d.mean + d.std * (d.flip ? -t : t)
 end
 
-function map_words!(dest::AbstractVector{T}, d::TruncNormal, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
+function map_words!(dest::AbstractVector{T}, d::Union{Normal,TruncNormal}, wbuf, tmp, w::Int, m::Int, k0::Int,
+                    n::Int) where {T}
     p, z = tmp
     @inbounds for i in 1:m
-        p[i] = d.pa + u52_open(wbuf[i]) * d.dp
+        p[i] = quantile_arg(d, u52_open(wbuf[i]))
     end
     norminv_batch!(z, p, m)
     e0, e1 = max(w, k0), min(w + m, k0 + n) - 1
     @inbounds for e in e0:e1
-        t = clamp(z[e - w + 1], d.a, d.b)
-        dest[e - k0 + 1] = to_eltype(T, d.mean + d.std * (d.flip ? -t : t))
+        dest[e - k0 + 1] = to_eltype(T, from_z(d, z[e - w + 1]))
     end
     return dest
 end
