@@ -332,4 +332,21 @@ end
     @test msg(() -> sparse_init(3, 3; nonzeros = 5)) == "nonzeros must be an integer in [0, 3] (the number of inputs), got 5"
 end
 
+@testset "training support: batch order, the Flux entry point" begin
+    o = batch_order(3, 1, 1000)
+    @test sort(o) == 1:1000 && o != batch_order(3, 2, 1000) && o == batch_order(3, 1, 1000)
+    if !isdefined(Base, :get_extension) || Base.get_extension(JInit, :JInitFluxExt) === nothing
+        @test_throws ErrorException train_flux(zeros(Float32, 2, 2), [0, 1], zeros(Float32, 2, 2), [0, 1])
+    end
+end
+
+# Flux training: runs where Julia >= 1.9 has Flux in the environment (juliacall's, or
+# `julia --project=<env with JInit and Flux>`); Debian's Julia 1.5 never loads the extension.
+if VERSION >= v"1.9" && Base.find_package("Flux") !== nothing
+    @eval using Flux
+    include("flux_tests.jl")      # after `using Flux`, so its methods are visible (world age)
+else
+    @info "Flux extension tests skipped: they need Julia >= 1.9 with Flux installed (this is Julia $VERSION)"
+end
+
 end # testset JInit
