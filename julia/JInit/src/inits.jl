@@ -4,39 +4,46 @@
 "A fresh PhiloxStream: from `seed`, or seeded from `Random.default_rng()` (so `Random.seed!` applies)."
 default_stream(seed) = PhiloxStream(seed === nothing ? rand(Random.default_rng(), UInt64) : seed)
 
+"An array for the result: `out` if given (in-place `init!`), else a new one."
+result_array(::Type{T}, dims::Dims, out) where {T} = out === nothing ? Array{T}(undef, dims) : out
+
 "Draw an array of Flux-layout `dims` whose logical elements follow `d` (see fill_logical!)."
-function draw(rng::Random.AbstractRNG, ::Type{T}, dims::Dims, d::Dist) where {T}
-    A = Array{T}(undef, dims)
+function draw(rng::Random.AbstractRNG, ::Type{T}, dims::Dims, d::Dist, out = nothing) where {T}
+    A = result_array(T, dims, out)
     src = word_source(rng, nwords(d, length(A)))
     return fill_logical!(A, d, src)
 end
 
 "A logical-order vector as an array of Flux-layout `dims` (a matrix (out, in) is stored row by row in `v`)."
-from_logical(v::Vector, dims::Dims) = length(dims) == 2 ? permutedims(reshape(v, dims[2], dims[1])) : reshape(v, dims)
+function from_logical(v::Vector, dims::Dims, out = nothing)
+    out === nothing && return length(dims) == 2 ? permutedims(reshape(v, dims[2], dims[1])) : reshape(v, dims)
+    return length(dims) == 2 ? permutedims!(out, reshape(v, dims[2], dims[1]), (2, 1)) : copyto!(out, v)
+end
 
 function uniform_dist(::Type{T}, low::Float64, high::Float64) where {T}
     low <= high || throw(ArgumentError("low must be <= high, got low=$(fmt(low)), high=$(fmt(high))"))
     return T === Float64 ? Uniform64(low, high - low) : Uniform32(Float32(low), Float32(high - low))
 end
 
-_zeros_init(rng, ::Type{T}, dims::Dims) where {T} = zeros(T, dims)
-_ones_init(rng, ::Type{T}, dims::Dims) where {T} = ones(T, dims)
-_constant_init(rng, ::Type{T}, dims::Dims; value = 0) where {T} = fill(to_eltype(T, check_real("value", value)), dims)
+_zeros_init(rng, ::Type{T}, dims::Dims; out = nothing) where {T} = fill!(result_array(T, dims, out), zero(T))
+_ones_init(rng, ::Type{T}, dims::Dims; out = nothing) where {T} = fill!(result_array(T, dims, out), one(T))
+_constant_init(rng, ::Type{T}, dims::Dims; value = 0, out = nothing) where {T} =
+    fill!(result_array(T, dims, out), to_eltype(T, check_real("value", value)))
 
-_uniform_init(rng, ::Type{T}, dims::Dims; low = 0, high = 1) where {T} =
-    draw(rng, T, dims, uniform_dist(T, check_real("low", low), check_real("high", high)))
+_uniform_init(rng, ::Type{T}, dims::Dims; low = 0, high = 1, out = nothing) where {T} =
+    draw(rng, T, dims, uniform_dist(T, check_real("low", low), check_real("high", high)), out)
 
-_normal_init(rng, ::Type{T}, dims::Dims; mean = 0, std = 1) where {T} =
-    draw(rng, T, dims, Normal(check_real("mean", mean), check_nonneg("std", std)))
+_normal_init(rng, ::Type{T}, dims::Dims; mean = 0, std = 1, out = nothing) where {T} =
+    draw(rng, T, dims, Normal(check_real("mean", mean), check_nonneg("std", std)), out)
 
 function _truncated_normal_init(rng, ::Type{T}, dims::Dims; mean = 0, std = 1, lo = nothing, hi = nothing,
-                                lo_std = -2, hi_std = 2) where {T}
+                                lo_std = -2, hi_std = 2, out = nothing) where {T}
     m, s = check_real("mean", mean), check_nonneg("std", std)
     l = lo === nothing ? m + s * check_bound("lo_std", lo_std) : check_bound("lo", lo)
     h = hi === nothing ? m + s * check_bound("hi_std", hi_std) : check_bound("hi", hi)
     l < h || throw(ArgumentError("truncation bounds must satisfy lo < hi, got lo=$(fmt(l)), hi=$(fmt(h))"))
     d = truncnormal(m, s, l, h)
-    A = draw(rng, T, dims, d)
+    A = draw(rng, T, dims, d, out)
     lt, ht = inner_bound(T, l, true), inner_bound(T, h, false)
     return clamp!(A, lt, ht)
 end
@@ -49,30 +56,30 @@ The shared core of every fan-scaled initializer: variance `scale / n` with `n` t
 uniform on ±√(3 scale / n), normal with std √(scale / n), or (Keras/JAX) a normal truncated to ±2 std
 whose std is divided by 0.8796… so that the variance is still `scale / n`.
 """
-function scaled(rng, ::Type{T}, dims::Dims, scale::Float64, mode, distribution, modes = FAN_MODES) where {T}
+function scaled(rng, ::Type{T}, dims::Dims, scale::Float64, mode, distribution, out, modes = FAN_MODES) where {T}
     dist = check_choice("distribution", distribution, DISTRIBUTIONS)
     n = fan_for_mode(torch_shape(dims), mode, modes)
-    n == 0 && return zeros(T, dims)                      # a zero fan means an empty array
+    n == 0 && return result_array(T, dims, out)          # a zero fan means an empty array
     if dist == "uniform"
         limit = sqrt(3 * scale / n)
-        return draw(rng, T, dims, uniform_dist(T, -limit, limit))
+        return draw(rng, T, dims, uniform_dist(T, -limit, limit), out)
     elseif dist == "normal"
-        return draw(rng, T, dims, Normal(0.0, sqrt(scale / n)))
+        return draw(rng, T, dims, Normal(0.0, sqrt(scale / n)), out)
     else
         s = sqrt(scale / n) / KERAS_TRUNC_STD
-        return _truncated_normal_init(rng, T, dims; std = s)
+        return _truncated_normal_init(rng, T, dims; std = s, out = out)
     end
 end
 
 _variance_scaling_init(rng, ::Type{T}, dims::Dims; scale = 1, mode = "fan_in",
-                       distribution = "truncated_normal") where {T} =
-    scaled(rng, T, dims, check_nonneg("scale", scale), mode, distribution)
+                       distribution = "truncated_normal", out = nothing) where {T} =
+    scaled(rng, T, dims, check_nonneg("scale", scale), mode, distribution, out)
 
-_xavier_init(rng, ::Type{T}, dims::Dims; gain = 1, distribution = "uniform") where {T} =
-    scaled(rng, T, dims, check_nonneg("gain", gain)^2, "fan_avg", distribution)
+_xavier_init(rng, ::Type{T}, dims::Dims; gain = 1, distribution = "uniform", out = nothing) where {T} =
+    scaled(rng, T, dims, check_nonneg("gain", gain)^2, "fan_avg", distribution, out)
 
 function _he_init(rng, ::Type{T}, dims::Dims; gain = nothing, a = nothing, nonlinearity = "relu",
-                  mode = "fan_in", distribution = "normal") where {T}
+                  mode = "fan_in", distribution = "normal", out = nothing) where {T}
     if gain === nothing
         nl = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
         g = calculate_gain(nl, nl == "leaky_relu" ? (a === nothing ? 0 : a) : a)
@@ -80,20 +87,20 @@ function _he_init(rng, ::Type{T}, dims::Dims; gain = nothing, a = nothing, nonli
         a === nothing || throw(ArgumentError("give either gain or a (the leaky_relu slope), not both"))
         g = check_nonneg("gain", gain)
     end
-    return scaled(rng, T, dims, g^2, mode, distribution, ("fan_in", "fan_out"))
+    return scaled(rng, T, dims, g^2, mode, distribution, out, ("fan_in", "fan_out"))
 end
 
-_lecun_init(rng, ::Type{T}, dims::Dims; distribution = "normal") where {T} =
-    scaled(rng, T, dims, 1.0, "fan_in", distribution)
+_lecun_init(rng, ::Type{T}, dims::Dims; distribution = "normal", out = nothing) where {T} =
+    scaled(rng, T, dims, 1.0, "fan_in", distribution, out)
 
-function _orthogonal_init(rng, ::Type{T}, dims::Dims; gain = 1) where {T}
+function _orthogonal_init(rng, ::Type{T}, dims::Dims; gain = 1, out = nothing) where {T}
     g = check_real("gain", gain)
     shape = torch_shape(dims)
     length(shape) >= 2 ||
         throw(ArgumentError("orthogonal needs at least 2 dimensions, got dimensions $(fmt(dims))"))
     rows = shape[1]
     cols = prod(shape[2:end])
-    (rows == 0 || cols == 0) && return zeros(T, dims)
+    (rows == 0 || cols == 0) && return result_array(T, dims, out)
     v = Vector{Float64}(undef, rows * cols)
     fill_logical!(v, Normal(0.0, 1.0), word_source(rng, rows * cols))
     Mt = reshape(v, cols, rows)                          # the transpose of the logical rows×cols matrix
@@ -107,7 +114,7 @@ function _orthogonal_init(rng, ::Type{T}, dims::Dims; gain = 1) where {T}
         end
     end
     logical = rows < cols ? vec(Q) : vec(permutedims(Q)) # back to row-major order of (rows, cols)
-    return from_logical(to_eltype.(T, g .* logical), dims)
+    return from_logical(to_eltype.(T, g .* logical), dims, out)
 end
 
 "@(m, n) Fisher–Yates: for each of `groups` groups, choose m distinct indices of 0:n-1 (draw order in docs/stream.md)."
@@ -127,7 +134,8 @@ end
 pattern_source(rng::PhiloxStream, block0::UInt64, nw) = KeySource((rng.key[1], rng.key[2] + UInt64(1)), block0)
 pattern_source(rng::Random.AbstractRNG, block0, nw) = VecSource(rand(rng, UInt64, nw))
 
-function _sparse_init(rng, ::Type{T}, dims::Dims; sparsity = nothing, std = 0.01, nonzeros = nothing) where {T}
+function _sparse_init(rng, ::Type{T}, dims::Dims; sparsity = nothing, std = 0.01, nonzeros = nothing,
+                      out = nothing) where {T}
     length(dims) == 2 ||
         throw(ArgumentError("sparse needs a 2-dimensional shape (out, in), got $(length(dims)) dimensions"))
     s = check_nonneg("std", std)
@@ -151,17 +159,17 @@ function _sparse_init(rng, ::Type{T}, dims::Dims; sparsity = nothing, std = 0.01
         k = nonzeros === nothing ? idx * cols + (g - 1) : (g - 1) * cols + idx
         v[k+1] = zero(T)
     end
-    return from_logical(v, dims)
+    return from_logical(v, dims, out)
 end
 
-function _identity_init(rng, ::Type{T}, dims::Dims; gain = 1, groups = 1) where {T}
+function _identity_init(rng, ::Type{T}, dims::Dims; gain = 1, groups = 1, out = nothing) where {T}
     g = check_real("gain", gain)
     shape = torch_shape(dims)
     length(shape) >= 2 ||
         throw(ArgumentError("identity needs at least 2 dimensions, got dimensions $(fmt(dims))"))
-    out, inp = shape[1], shape[2]
-    (groups isa Integer && !(groups isa Bool) && groups >= 1 && out % groups == 0) ||
-        throw(ArgumentError("groups must be a positive integer dividing out = $out, got $(fmt(groups))"))
+    nout, inp = shape[1], shape[2]
+    (groups isa Integer && !(groups isa Bool) && groups >= 1 && nout % groups == 0) ||
+        throw(ArgumentError("groups must be a positive integer dividing out = $nout, got $(fmt(groups))"))
     ks = shape[3:end]
     ksize = prod(ks)
     centre = 0                                           # row-major offset of the tap k ÷ 2 in each kernel dim
@@ -169,11 +177,11 @@ function _identity_init(rng, ::Type{T}, dims::Dims; gain = 1, groups = 1) where 
         centre = centre * k + k ÷ 2
     end
     v = zeros(T, prod(shape))
-    opg = out ÷ groups
+    opg = nout ÷ groups
     for gr in 0:groups-1, d in 0:min(opg, inp)-1
         v[((gr * opg + d) * inp + d) * ksize + centre + 1] = to_eltype(T, g)
     end
-    return from_logical(v, dims)
+    return from_logical(v, dims, out)
 end
 
 const INITIALIZERS = (:zeros_init, :ones_init, :constant_init, :uniform_init, :normal_init,
@@ -201,6 +209,24 @@ for (alias, f, distribution) in ((:xavier_uniform, :xavier_init, "uniform"), (:x
                                  (:he_uniform, :he_init, "uniform"), (:he_normal, :he_init, "normal"),
                                  (:lecun_uniform, :lecun_init, "uniform"), (:lecun_normal, :lecun_init, "normal"))
     @eval $alias(args...; kw...) = $f(args...; distribution = $distribution, kw...)
+end
+
+"""
+    init!(f, A::Array; rng = nothing, seed = nothing, kw...) -> A
+
+Fill an existing array in place with initializer `f` (any of JInit's, e.g. `kaiming_normal`), like
+PyTorch's `torch.nn.init.*_`: the same values `f(rng, eltype(A), size(A)...; kw...)` would return.
+Values come from `rng`, else from `PhiloxStream(seed)`, else from a fresh stream.
+
+```julia
+julia> W = Matrix{Float32}(undef, 64, 32); init!(kaiming_normal, W; seed = 1) == kaiming_normal(64, 32; seed = 1)
+true
+```
+"""
+function init!(f, A::Array{T}; rng = nothing, seed = nothing, kw...) where {T}
+    (rng === nothing || seed === nothing) || throw(ArgumentError("give either rng or seed, not both"))
+    f(rng === nothing ? default_stream(seed) : rng, T, size(A)...; out = A, kw...)
+    return A
 end
 
 """

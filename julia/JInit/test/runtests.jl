@@ -316,6 +316,23 @@ end
     @test size(sparse_init(0, 5; sparsity = 0.5)) == (0, 5)
 end
 
+@testset "init!: in place, the same values" begin
+    for (f, kw) in ((kaiming_normal, (;)), (xavier_init, (distribution = "truncated_normal",)), (uniform_init, (low = -1,)),
+                    (orthogonal_init, (;)), (sparse_init, (sparsity = 0.3,)), (identity_init, (;)), (constant_init, (value = 2,)),
+                    (lecun_init, (;)), (truncated_normal_init, (lo = -0.5, hi = 0.5)), (zeros_init, (;)))
+        for dims in ((13, 7), (3, 3, 4, 5))
+            f === sparse_init && length(dims) != 2 && continue
+            A = fill(NaN32, dims)
+            @test init!(f, A; seed = 3, kw...) === A
+            @test A == f(dims...; seed = 3, kw...)
+        end
+    end
+    B = zeros(Float64, 4, 4)
+    init!(he_init, B; rng = PhiloxStream(2))
+    @test B == he_init(PhiloxStream(2), Float64, 4, 4)
+    @test_throws ArgumentError init!(he_init, B; rng = PhiloxStream(2), seed = 1)
+end
+
 @testset "errors name the argument and what is allowed" begin
     msg(f) = try f(); "" catch e; e isa ArgumentError ? e.msg : "not an ArgumentError: $e" end
     @test msg(() -> he_init(3, 4; mode = "fan_avg")) == "mode must be one of fan_in, fan_out; got 'fan_avg'"
