@@ -110,21 +110,24 @@ function med(f)
     end
     median(ts)
 end
-kinds = Dict("uniform" => (d) -> uniform_init(PhiloxStream(1), Float32, d...; low = -0.1, high = 0.1),
-             "normal" => (d) -> normal_init(PhiloxStream(1), Float32, d...; std = 0.02),
-             "xavier_uniform" => (d) -> xavier_init(PhiloxStream(1), Float32, d...),
-             "he_normal" => (d) -> he_init(PhiloxStream(1), Float32, d...),
-             "truncated_normal" => (d) -> truncated_normal_init(PhiloxStream(1), Float32, d...; std = 0.02),
-             "orthogonal" => (d) -> orthogonal_init(PhiloxStream(1), Float32, d...))
+# in place (init!, like torch.nn.init.*_ and NumPy's out=), except "alloc:" kinds and orthogonal
+kinds = Dict("uniform" => (A) -> init!(uniform_init, A; seed = 1, low = -0.1, high = 0.1),
+             "normal" => (A) -> init!(normal_init, A; seed = 1, std = 0.02),
+             "xavier_uniform" => (A) -> init!(xavier_init, A; seed = 1),
+             "he_normal" => (A) -> init!(he_init, A; seed = 1),
+             "truncated_normal" => (A) -> init!(truncated_normal_init, A; seed = 1, std = 0.02),
+             "fill" => (A) -> fill!(A, 0.5f0))
 for line in eachline(stdin)
     kind, a, b = split(line)
     d = (parse(Int, a), parse(Int, b))
-    if kind == "fill"
-        A = Array{Float32}(undef, d)
-        t = med(() -> fill!(A, 0.5f0))
+    if kind == "orthogonal"
+        t = med(() -> orthogonal_init(PhiloxStream(1), Float32, d...))
+    elseif kind == "alloc:uniform"
+        t = med(() -> uniform_init(PhiloxStream(1), Float32, d...; low = -0.1, high = 0.1))
     else
+        A = Array{Float32}(undef, d)
         f = kinds[kind]
-        t = med(() -> f(d))
+        t = med(() -> f(A))
     end
     println(kind, " ", a, " ", b, " ", t)
     flush(stdout)
@@ -160,7 +163,8 @@ def julia_version():
 
 def elementwise(shapes, reps, thread_counts):
     rows = []
-    jl = {t: julia_times([(k, s) for s in shapes for k in ELEMENTWISE + ("fill",)], t, reps) for t in thread_counts}
+    jl = {t: julia_times([(k, s) for s in shapes for k in ELEMENTWISE + ("fill", "alloc:uniform")], t, reps)
+          for t in thread_counts}
     for shape in shapes:
         n = shape[0] * shape[1]
         fill_t = median_time({"fill": fill_ceiling(shape)}, reps)["fill"]
@@ -176,6 +180,8 @@ def elementwise(shapes, reps, thread_counts):
                 if (kind, shape) in jl[t]:
                     times[f"JInit ({t} thr)"] = jl[t][(kind, shape)]
                     times[f"fill (julia {t} thr)"] = jl[t][("fill", shape)]
+                    if kind == "uniform":
+                        times[f"JInit allocating ({t} thr)"] = jl[t][("alloc:uniform", shape)]
             for engine, sec in times.items():
                 thr = next((t for t in thread_counts if f"({t} thr)" in engine), 1)
                 tt = times.get(f"torch ({thr} thr)")
@@ -309,7 +315,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     threads = sorted({1, NCPU})
     if a.quick:
-        shapes, sweep, orth, reps, train_n, train_epochs = [(256, 256)], [(64, 64), (256, 256)], [128], 3, 4096, 2
+        shapes, sweep, orth, reps, train_n, train_epochs = [(256, 256)], [(64, 64)], [128], 3, 4096, 2
     else:
         shapes = [(4096, 4096)]
         sweep = [(64, 64), (256, 256), (1024, 1024), (2048, 2048), (8192, 4096)]
@@ -317,7 +323,7 @@ def main(argv=None):
     t0 = time.time()
     res = {"machine": machine(), "quick": a.quick, "threads": threads}
     print(f"machine: {res['machine']}", file=sys.stderr)
-    res["elementwise"] = elementwise(shapes + sweep, reps, threads)
+    res["elementwise"] = elementwise(shapes + [s for s in sweep if s not in shapes], reps, threads)
     res["orthogonal"] = orthogonal(orth, 3 if not a.quick else 2, threads)
     res["training"] = training(train_n, train_epochs)
     res["overheads"] = overheads(3)

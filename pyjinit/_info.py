@@ -18,8 +18,8 @@ def _version(dist: str):
 def backend_info(start: bool = True) -> dict:
     """Which backend `backend=None` uses and why; starts Julia (once) to find out unless start=False.
 
-    >>> sorted(backend_info(start=False))[:3]
-    ['backend', 'julia_available', 'juliacall']
+    >>> backend_info(start=False)["backend"] in ("julia", "numpy")
+    True
     """
     from . import _julia
     from ._paths import jinit_path

