@@ -84,24 +84,29 @@ def _norminv_chunk(p: np.ndarray, out: np.ndarray) -> None:
     q = p - 0.5
     r = q * q
     np.subtract(0.180625, r, out=r)
-    z = _horner8(r, AS241_A)
-    z *= q
-    z /= _horner8(r, AS241_B)
-    out[...] = z
-    tail = np.flatnonzero(np.abs(q) > 0.425)
+    num = _horner8(r, AS241_A)
+    num *= q
+    np.divide(num, _horner8(r, AS241_B), out=out)        # the central branch, for every element
+    np.abs(q, out=q)
+    tail = np.flatnonzero(q > 0.425)                     # ~15%: recomputed with the tail branches
     if tail.size == 0:
         return
-    qt = q[tail]
-    rt = np.where(qt < 0, p[tail], 1.0 - p[tail])
-    rt = np.sqrt(-np.log(rt))
+    pt = p[tail]
+    lower = pt < 0.5                                     # q < 0 exactly when p < 0.5
+    rt = np.where(lower, pt, 1.0 - pt)
+    np.log(rt, out=rt)
+    np.negative(rt, out=rt)
+    np.sqrt(rt, out=rt)
     v = np.empty_like(rt)
     near = rt <= 5.0
     x = rt[near] - 1.6
     v[near] = _ratio(x, AS241_C, AS241_D)
     far = ~near
-    x = rt[far] - 5.0
-    v[far] = _ratio(x, AS241_E, AS241_F)
-    out[tail] = np.where(qt < 0, -v, v)
+    if far.any():
+        x = rt[far] - 5.0
+        v[far] = _ratio(x, AS241_E, AS241_F)
+    np.negative(v, out=v, where=lower)
+    out[tail] = v
 
 
 def normcdf(x: float) -> float:

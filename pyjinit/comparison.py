@@ -103,8 +103,10 @@ class Comparison:
         seeds); test accuracy and train loss per epoch. Saved to `path` (PNG, SVG, …) if given."""
         plt = _plt()
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+        from matplotlib.ticker import MaxNLocator
+
         for i, (name, runs) in enumerate(self.results.items()):
-            color = f"C{i % 10}"
+            color, marker, ls = f"C{i % 10}", "osD^v<>ph*"[i % 10], ("-", "--", ":", "-.")[i % 4]
             n = max((len(r.history) for r in runs), default=0)
             if n == 0:
                 continue
@@ -116,9 +118,11 @@ class Comparison:
                         m[j, h["epoch"] - 1] = scale * h[key]
                 with np.errstate(all="ignore"):
                     mean, lo, hi = np.nanmean(m, 0), np.nanmin(m, 0), np.nanmax(m, 0)
-                ax.plot(ep, mean, color=color, marker="o", ms=3, label=f"{name} ({len(runs)} seeds)")
+                ax.plot(ep, mean, color=color, marker=marker, ms=4, ls=ls, label=f"{name} ({len(runs)} seeds)")
                 ax.fill_between(ep, lo, hi, color=color, alpha=0.2)
         a1.set(xlabel="epoch", ylabel="test accuracy (%)")
+        for ax in (a1, a2):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         a1.axhline(100 * self.target, color="gray", lw=0.8, ls="--")
         a2.set(xlabel="epoch", ylabel="train loss (epoch mean)", yscale="log")
         a1.legend(fontsize=8)
