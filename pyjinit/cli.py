@@ -79,13 +79,16 @@ def _init_kwargs(items):
 
 
 def _train_kwargs(args) -> dict:
-    kw = {"hidden": tuple(args.hidden) if args.hidden else None, "activation": args.activation, "optimizer": args.optimizer, "lr": args.lr,
-          "momentum": args.momentum, "batch_size": args.batch_size, "backend": args.backend}
+    given = {"hidden": tuple(args.hidden) if args.hidden else None, "activation": args.activation,
+             "optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum, "batch_size": args.batch_size,
+             "backend": args.backend}
+    kw = {}
     if getattr(args, "deep", False):
         from .comparison import DEEP
 
         kw.update(DEEP)
-    return {k: v for k, v in kw.items() if v is not None}
+    kw.update({k: v for k, v in given.items() if v is not None})      # options given explicitly win
+    return kw
 
 
 def _add_train_options(s, epochs):
@@ -166,8 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("compare", help="compare initializers over seeds: table, figure, JSON/CSV",
-                       epilog="--deep: 20 hidden layers of 256, tanh, plain SGD lr 0.01 (override with the options "
-                              "after it). exit codes: 0 ok, 2 bad arguments, 4 no MNIST data")
+                       epilog="--deep: 20 hidden layers of 256, tanh, plain SGD lr 0.01 (options given explicitly, "
+                              "e.g. --activation relu, override these). exit codes: 0 ok, 2 bad arguments, 4 no MNIST data")
     s.add_argument("--inits", nargs="+", default=["uniform", "normal", "xavier", "he", "orthogonal"])
     s.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     s.add_argument("--target", type=float, default=0.97, help="accuracy for 'epochs to target' (default 0.97)")

@@ -166,6 +166,15 @@ def test_cli_train_and_compare(mnist_dir, tmp_path):
     assert p.returncode == 3 and "diverged at epoch 1" in p.stdout
 
 
+def test_cli_deep_preset_yields_to_explicit_options():
+    from pyjinit.cli import _train_kwargs, build_parser
+
+    a = build_parser().parse_args(["compare", "--deep", "--activation", "relu", "--lr", "0.05"])
+    kw = _train_kwargs(a)
+    assert kw["activation"] == "relu" and kw["lr"] == 0.05 and kw["hidden"] == (256,) * 20 and kw["optimizer"] == "sgd"
+    assert _train_kwargs(build_parser().parse_args(["compare", "--deep"]))["activation"] == "tanh"
+
+
 @pytest.mark.parametrize("args,code,msg", [
     (["train", "--data-dir", "/nonexistent/mnist"], 4, "missing train-images-idx3-ubyte"),
     (["train", "--activation", "swish"], 2, "invalid choice"),
