@@ -307,6 +307,27 @@ def sweep_plot(rows, path):
     fig.savefig(path, dpi=110)
 
 
+BEGIN, END = "<!-- bench:begin (written by bench/run.py --docs) -->", "<!-- bench:end -->"
+
+
+def write_docs(res, tables, main_shape, name):
+    """Replace the generated part of docs/benchmarks.md (between the markers) with this run's tables."""
+    m = res["machine"]
+    body = (f"{BEGIN}\n\nRun `{name}`: {m['date']}, {m['cpu']}, {m['cores']} cores; Python {m['python']}, "
+            f"NumPy {m['numpy']}, PyTorch {m['torch']}, {m['julia']} (OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}).\n\n"
+            f"### Elementwise initializers, float32, {main_shape[0]}×{main_shape[1]}\n\n{tables['elementwise']}\n\n"
+            f"### Orthogonal\n\n{tables['orthogonal']}\n\n### Training (784-128-64-10, batch 128, Adam)\n\n"
+            f"{tables['training']}\n\n### Overheads\n\n{tables['overheads']}\n\n"
+            f"![ns per element against size](figures/bench_sweep.png)\n\n{END}")
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text:
+        text += f"\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1] if END in rest else ""
+    path.write_text(head + body + tail)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions (CI)")
@@ -344,8 +365,7 @@ def main(argv=None):
     print(f"\nwrote {out / name} ({res['seconds']:.0f} s)")
     if a.docs:
         sweep_plot(res["elementwise"], ROOT / "docs" / "figures" / "bench_sweep.png")
-        (ROOT / "docs" / "benchmarks.generated.md").write_text(
-            f"Machine: {res['machine']}\n\n" + "\n\n".join(f"### {k}\n\n{t}" for k, t in tables.items()) + "\n")
+        write_docs(res, tables, shapes[0], name)
     return res
 
 

@@ -112,10 +112,11 @@ def train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose):
 
     try:
         hist, diverged = jl.JInit.train_flux(
-            x_train.T, y_train, x_test.T, y_test, hidden=list(cfg.hidden), activation=cfg.activation,
-            optimizer=cfg.optimizer, lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size,
-            epochs=cfg.epochs, seed=cfg.seed, weights=[np.asarray(w, np.float32) for w in weights],
-            verbose=bool(verbose))
+            # ndarrays arrive as PyArray and tuples as Tuple (PythonCall's rules); a list would be a PyList of Py
+            x_train.T, y_train, x_test.T, y_test, hidden=tuple(int(h) for h in cfg.hidden),
+            activation=cfg.activation, optimizer=cfg.optimizer, lr=cfg.lr, momentum=cfg.momentum,
+            batch_size=cfg.batch_size, epochs=cfg.epochs, seed=cfg.seed,
+            weights=tuple(np.asarray(w, np.float32) for w in weights), verbose=bool(verbose))
     except juliacall.JuliaError as e:
         raise translate(jl, e) from None
     h = np.asarray(hist, dtype=np.float64).reshape(-1, 5)
