@@ -1,7 +1,6 @@
 """Public initializer functions: argument handling shared by all, and dispatch to a backend."""
 from __future__ import annotations
 
-import math
 import os
 import secrets
 import warnings

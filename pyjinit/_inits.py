@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import _stream
-from ._api import check_pretrained, load_pretrained, run, torch_shape
+from ._api import check_pretrained, load_pretrained, new_seed, run, torch_shape
 from ._validate import check_choice, check_dims, check_dtype, fans
 
 F32 = "float32"
@@ -206,8 +206,6 @@ def layer_init(shape, preset="torch", *, dtype=F32, seed=None, backend=None, lay
     ((4, 3), (4,))
     """
     p = check_choice("preset", preset, PRESETS)
-    from ._api import new_seed  # noqa: PLC0415
-
     s = new_seed() if seed is None else seed
     common = {"dtype": dtype, "seed": s, "backend": backend, "layout": layout}
     ts = torch_shape(check_dims(shape), layout)

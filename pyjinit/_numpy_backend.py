@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _stream as st
 from ._validate import (FAN_MODES, NONLINEARITIES, calculate_gain, check_bound, check_choice, check_nonneg, check_real,
-                        fan_for_mode, fans, fmt)
+                        fan_for_mode, fmt)
 
 DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
 KERAS_TRUNC_STD = 0.87962566103423978   # std of N(0, 1) truncated to [-2, 2] (Keras, JAX)

