@@ -129,28 +129,45 @@ function fill_words!(wbuf::Vector{UInt64}, src, w::Int, m::Int)
     return wbuf
 end
 
-"z[i] = norminv(p[i]) for i in 1:m, bitwise."
-function norminv_batch!(z::Vector{Float64}, p::Vector{Float64}, m::Int)
+"z[i] = norminv(p[i]) for i in 1:m, bitwise (idx: scratch of length m + 1)."
+function norminv_batch!(z::Vector{Float64}, p::Vector{Float64}, idx::Vector{Int}, m::Int)
     @inbounds for i in 1:m                     # central branch for all: no branches, vectorizable
         q = p[i] - 0.5
         r = 0.180625 - q * q
         z[i] = q * horner8(r, AS241_A) / horner8(r, AS241_B)
     end
-    @inbounds for i in 1:m                     # the tails, scalar
-        if abs(p[i] - 0.5) > 0.425
-            z[i] = norminv(p[i])
-        end
+    nt = 0                                     # the tails (~15%): indices gathered without branches,
+    @inbounds for i in 1:m                     # then the scalar formula on those only
+        idx[nt+1] = i
+        nt += abs(p[i] - 0.5) > 0.425
+    end
+    @inbounds for j in 1:nt
+        i = idx[j]
+        z[i] = norminv(p[i])
     end
     return z
 end
 
 "Values of logical elements k0 .. k0+n-1, whose words are w .. w+m-1, into dest (dest[1] is element k0)."
+@inline u32_value(::Type{T}, d::Uniform32, h::UInt32) where {T} = to_eltype(T, d.a + d.w * u24_closeopen(h))
+
 function map_words!(dest::AbstractVector{T}, d::Uniform32, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
-    e0 = max(2w, k0)
+    e = max(2w, k0)                                      # elements 2w .. 2(w+m)-1 of this chunk
     e1 = min(2(w + m), k0 + n) - 1
-    @inbounds for e in e0:e1
-        h = (wbuf[(e >> 1) - w + 1] >> (32 * (e & 1))) % UInt32
-        dest[e - k0 + 1] = to_eltype(T, d.a + d.w * u24_closeopen(h))
+    @inbounds if isodd(e) && e <= e1                     # a leading high half
+        dest[e - k0 + 1] = u32_value(T, d, (wbuf[(e >> 1) - w + 1] >> 32) % UInt32)
+        e += 1
+    end
+    npairs = (e1 - e + 1) >> 1
+    wi, di = (e >> 1) - w, e - k0
+    @inbounds for i in 1:npairs                          # whole words: low half, then high half
+        x = wbuf[wi + i]
+        dest[di + 2i - 1] = u32_value(T, d, x % UInt32)
+        dest[di + 2i] = u32_value(T, d, (x >> 32) % UInt32)
+    end
+    e += 2npairs
+    @inbounds if e <= e1                                 # a trailing low half
+        dest[e - k0 + 1] = u32_value(T, d, wbuf[(e >> 1) - w + 1] % UInt32)
     end
     return dest
 end
@@ -174,11 +191,11 @@ end
 
 function map_words!(dest::AbstractVector{T}, d::Union{Normal,TruncNormal}, wbuf, tmp, w::Int, m::Int, k0::Int,
                     n::Int) where {T}
-    p, z = tmp
+    p, z, idx = tmp
     @inbounds for i in 1:m
         p[i] = quantile_arg(d, u52_open(wbuf[i]))
     end
-    norminv_batch!(z, p, m)
+    norminv_batch!(z, p, idx, m)
     e0, e1 = max(w, k0), min(w + m, k0 + n) - 1
     @inbounds for e in e0:e1
         dest[e - k0 + 1] = to_eltype(T, from_z(d, z[e - w + 1]))
@@ -186,14 +203,16 @@ function map_words!(dest::AbstractVector{T}, d::Union{Normal,TruncNormal}, wbuf,
     return dest
 end
 
+"Scratch buffers of one fill (words, quantile arguments, normals, tail indices)."
+scratch() = (Vector{UInt64}(undef, CHUNK_WORDS), (Vector{Float64}(undef, CHUNK_WORDS),
+             Vector{Float64}(undef, CHUNK_WORDS), Vector{Int}(undef, CHUNK_WORDS + 1)))
+
 "dest[i] = value of logical element k0 + i - 1 (0-based logical indices k0 .. k0 + length(dest) - 1)."
-function fill_range!(dest::AbstractVector{T}, d::Dist, src, k0::Int) where {T}
+function fill_range!(dest::AbstractVector{T}, d::Dist, src, k0::Int, (wbuf, tmp) = scratch()) where {T}
     n = length(dest)
     n == 0 && return dest
     epw = elements_per_word(d)
     wfirst, wlast = fld(k0, epw), fld(k0 + n - 1, epw)
-    wbuf = Vector{UInt64}(undef, CHUNK_WORDS)
-    tmp = (Vector{Float64}(undef, CHUNK_WORDS), Vector{Float64}(undef, CHUNK_WORDS))
     w = wfirst
     while w <= wlast
         m = min(CHUNK_WORDS - (w & 3), wlast - w + 1)      # later chunks start on a block boundary
@@ -234,22 +253,28 @@ function fill_logical!(A::Array{T}, d::Dist, src) where {T}
     return A
 end
 
-const ROW_GROUP = 16    # rows generated together, then written column by column (contiguous)
+# A matrix (out, in) is filled in tiles of TILE_ROWS × TILE_COLS: each row segment of a tile is
+# generated into a buffer (logical order is row-major), then every column of the tile is written as
+# TILE_ROWS contiguous elements (half a page for Float32), so the writes do not thrash the TLB.
+const TILE_ROWS = 512
+const TILE_COLS = 128
 
 function fill_rowmajor!(A::AbstractMatrix{T}, d::Dist, src) where {T}
     nr, nc = size(A)
     (nr == 0 || nc == 0) && return A
-    ngroups = cld(nr, ROW_GROUP)
-    nt = nr * nc < THREAD_MIN ? 1 : min(Threads.nthreads(), ngroups)
-    per = cld(ngroups, nt)
+    tiles = [(r0, c0) for r0 in 0:TILE_ROWS:nr-1 for c0 in 0:TILE_COLS:nc-1]
+    nt = nr * nc < THREAD_MIN ? 1 : min(Threads.nthreads(), length(tiles))
+    per = cld(length(tiles), nt)
     Threads.@threads for t in 1:nt
-        buf = Vector{T}(undef, ROW_GROUP * nc)
-        for g in (t - 1) * per:min(t * per, ngroups) - 1
-            r0 = g * ROW_GROUP
-            nrows = min(ROW_GROUP, nr - r0)
-            fill_range!(view(buf, 1:nrows*nc), d, src, r0 * nc)
-            @inbounds for j in 1:nc, r in 1:nrows
-                A[r0 + r, j] = buf[(r - 1) * nc + j]
+        buf = Vector{T}(undef, TILE_ROWS * TILE_COLS)
+        sc = scratch()
+        for (r0, c0) in view(tiles, (t - 1) * per + 1:min(t * per, length(tiles)))
+            rows, cols = min(TILE_ROWS, nr - r0), min(TILE_COLS, nc - c0)
+            for r in 1:rows                      # row segment r: logical (r0 + r - 1) * nc + c0 ...
+                fill_range!(view(buf, (r - 1) * cols + 1:r * cols), d, src, (r0 + r - 1) * nc + c0, sc)
+            end
+            @inbounds for j in 1:cols, r in 1:rows
+                A[r0 + r, c0 + j] = buf[(r - 1) * cols + j]
             end
         end
     end
