@@ -152,6 +152,14 @@ def julia_times(cases, threads, reps) -> dict:
     return out
 
 
+def julia_env(name):
+    """An environment variable as Julia sees it (the julia wrapper of .ci/install-julia.sh sets some)."""
+    exe = julia_exe()
+    if exe is None:
+        return None
+    return subprocess.run([exe, "-e", f'print(get(ENV, "{name}", "unset"))'], capture_output=True, text=True).stdout
+
+
 def julia_version():
     exe = julia_exe()
     if exe is None:
@@ -275,7 +283,7 @@ def machine() -> dict:
         pass
     return {"cpu": cpu, "cores": NCPU, "python": platform.python_version(), "numpy": np.__version__,
             "torch": getattr(torch, "__version__", None), "julia": julia_version(),
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "date": time.strftime("%Y-%m-%d %H:%M")}
+            "OPENBLAS_CORETYPE": julia_env("OPENBLAS_CORETYPE"), "date": time.strftime("%Y-%m-%d %H:%M")}
 
 
 def fmt_table(rows, cols) -> str:
@@ -293,39 +301,21 @@ def sweep_plot(rows, path):
     from pyjinit.comparison import _plt
 
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+    engines = sorted({r["engine"] for r in rows if r["case"] in ("uniform", "normal")})
+    style = {e: (f"C{i % 10}", "os^Dv<>ph*"[i % 10]) for i, e in enumerate(engines)}   # one look per engine
     for ax, kind in zip(axes, ("uniform", "normal")):
-        engines = sorted({r["engine"] for r in rows if r["case"] == kind})
         for e in engines:
             pts = sorted((r["shape"][0] * r["shape"][1], r["ns_per_element"]) for r in rows
                          if r["case"] == kind and r["engine"] == e)
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=e)
+            if pts:
+                c, m = style[e]
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=c, marker=m, ms=4, label=e)
         ax.set(xscale="log", yscale="log", xlabel="elements", title=f"{kind} (float32)")
-    axes[0].set_ylabel("ns per element")
-    axes[1].legend(fontsize=7, loc="upper right")
+        ax.legend(fontsize=6.5, loc="upper right", ncol=2)
+    axes[0].set_ylabel("ns per element (median)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-
-
-BEGIN, END = "<!-- bench:begin (written by bench/run.py --docs) -->", "<!-- bench:end -->"
-
-
-def write_docs(res, tables, main_shape, name):
-    """Replace the generated part of docs/benchmarks.md (between the markers) with this run's tables."""
-    m = res["machine"]
-    body = (f"{BEGIN}\n\nRun `{name}`: {m['date']}, {m['cpu']}, {m['cores']} cores; Python {m['python']}, "
-            f"NumPy {m['numpy']}, PyTorch {m['torch']}, {m['julia']} (OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}).\n\n"
-            f"### Elementwise initializers, float32, {main_shape[0]}×{main_shape[1]}\n\n{tables['elementwise']}\n\n"
-            f"### Orthogonal\n\n{tables['orthogonal']}\n\n### Training (784-128-64-10, batch 128, Adam)\n\n"
-            f"{tables['training']}\n\n### Overheads\n\n{tables['overheads']}\n\n"
-            f"![ns per element against size](figures/bench_sweep.png)\n\n{END}")
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN not in text:
-        text += f"\n{BEGIN}\n{END}\n"
-    head, rest = text.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1] if END in rest else ""
-    path.write_text(head + body + tail)
 
 
 def main(argv=None):

@@ -246,11 +246,23 @@ function fill_logical!(A::Array{T}, d::Dist, src) where {T}
     else
         v = vec(A)
         cs = chunks(length(v), 64)
-        Threads.@threads for c in cs
-            fill_range!(view(v, c[1]+1:c[2]), d, src, c[1])
+        on_threads(length(cs)) do t
+            fill_range!(view(v, cs[t][1]+1:cs[t][2]), d, src, cs[t][1])
         end
     end
     return A
+end
+
+"f(t) for t in 1:nt: on Julia's threads when nt > 1 (a small array skips the threading overhead)."
+function on_threads(f, nt::Int)
+    if nt == 1
+        f(1)
+    else
+        Threads.@threads for t in 1:nt
+            f(t)
+        end
+    end
+    return nothing
 end
 
 # A matrix (out, in) is filled in tiles of TILE_ROWS × TILE_COLS: each row segment of a tile is
@@ -265,8 +277,8 @@ function fill_rowmajor!(A::AbstractMatrix{T}, d::Dist, src) where {T}
     tiles = [(r0, c0) for r0 in 0:TILE_ROWS:nr-1 for c0 in 0:TILE_COLS:nc-1]
     nt = nr * nc < THREAD_MIN ? 1 : min(Threads.nthreads(), length(tiles))
     per = cld(length(tiles), nt)
-    Threads.@threads for t in 1:nt
-        buf = Vector{T}(undef, TILE_ROWS * TILE_COLS)
+    on_threads(nt) do t
+        buf = Vector{T}(undef, min(TILE_ROWS, nr) * min(TILE_COLS, nc))
         sc = scratch()
         for (r0, c0) in view(tiles, (t - 1) * per + 1:min(t * per, length(tiles)))
             rows, cols = min(TILE_ROWS, nr - r0), min(TILE_COLS, nc - c0)
