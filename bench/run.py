@@ -318,12 +318,56 @@ def sweep_plot(rows, path):
     fig.savefig(path, dpi=110)
 
 
+BEGIN, END = "<!-- bench:begin (written by bench/run.py --docs) -->", "<!-- bench:end -->"
+
+
+def write_docs(res, tables, main_shape, name):
+    """Replace the generated part of docs/benchmarks.md (between the markers) with this run's tables."""
+    m = res["machine"]
+    body = (f"{BEGIN}\n\nRun `{name}`: {m['date']}, {m['cpu']}, {m['cores']} cores; Python {m['python']}, "
+            f"NumPy {m['numpy']}, PyTorch {m['torch']}, {m['julia']} (OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}).\n\n"
+            f"### Elementwise initializers, float32, {main_shape[0]}×{main_shape[1]}\n\n{tables['elementwise']}\n\n"
+            f"### Orthogonal\n\n{tables['orthogonal']}\n\n### Training (784-128-64-10, batch 128, Adam)\n\n"
+            f"{tables['training']}\n\n### Overheads\n\n{tables['overheads']}\n\n"
+            f"![ns per element against size](figures/bench_sweep.png)\n\n{END}")
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text:
+        text += f"\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1] if END in rest else ""
+    path.write_text(head + body + tail)
+
+
+def report(res, main_shape, name, docs: bool):
+    """Print the tables of a result (and with `docs`, write docs/benchmarks.md and the figure)."""
+    main_rows = [r for r in res["elementwise"] if tuple(r["shape"]) == tuple(main_shape)]
+    tables = {
+        "elementwise": fmt_table(main_rows, ["case", "engine", "ns_per_element", "GB_per_s", "x_faster_than_torch", "x_of_fill"]),
+        "orthogonal": fmt_table(res["orthogonal"], ["shape", "engine", "seconds"]),
+        "training": fmt_table(res["training"], ["engine", "n", "seconds_per_epoch", "x_of_torch"]),
+        "overheads": fmt_table(res["overheads"], ["case", "seconds", "starts_julia", "note"]),
+    }
+    for k, t in tables.items():
+        print(f"\n## {k}\n{t}")
+    if docs:
+        sweep_plot(res["elementwise"], ROOT / "docs" / "figures" / "bench_sweep.png")
+        write_docs(res, tables, main_shape, name)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions (CI)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for the JSON results")
     ap.add_argument("--docs", action="store_true", help="also write docs/benchmarks.md and its figure")
+    ap.add_argument("--from", dest="from_json", default=None, metavar="RESULTS.json",
+                    help="print (and with --docs, write) the report of a saved run instead of measuring")
     a = ap.parse_args(argv)
+    if a.from_json:
+        res = json.loads(Path(a.from_json).read_text())
+        main_shape = (256, 256) if res["quick"] else (4096, 4096)
+        report(res, main_shape, Path(a.from_json).name, a.docs)
+        return res
     threads = sorted({1, NCPU})
     if a.quick:
         shapes, sweep, orth, reps, train_n, train_epochs = [(256, 256)], [(64, 64)], [128], 3, 4096, 2
@@ -343,19 +387,8 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     name = ("quick-" if a.quick else "") + time.strftime("%Y%m%d-%H%M%S") + ".json"
     (out / name).write_text(json.dumps(res, indent=2))
-    main_rows = [r for r in res["elementwise"] if tuple(r["shape"]) == shapes[0]]
-    tables = {
-        "elementwise": fmt_table(main_rows, ["case", "engine", "ns_per_element", "GB_per_s", "x_faster_than_torch", "x_of_fill"]),
-        "orthogonal": fmt_table(res["orthogonal"], ["shape", "engine", "seconds"]),
-        "training": fmt_table(res["training"], ["engine", "n", "seconds_per_epoch", "x_of_torch"]),
-        "overheads": fmt_table(res["overheads"], ["case", "seconds", "starts_julia", "note"]),
-    }
-    for k, t in tables.items():
-        print(f"\n## {k} ({'x'.join(map(str, shapes[0])) if k == 'elementwise' else ''})\n{t}")
+    report(res, shapes[0], name, a.docs)
     print(f"\nwrote {out / name} ({res['seconds']:.0f} s)")
-    if a.docs:
-        sweep_plot(res["elementwise"], ROOT / "docs" / "figures" / "bench_sweep.png")
-        write_docs(res, tables, shapes[0], name)
     return res
 
 
