@@ -2,7 +2,7 @@
 
 Both backends build the same network from the same stream: the weight of layer l (1-based) is drawn
 with seed ``substream(seed, l)``, biases are zero, and epoch e visits the training set in the order
-``batch_order(seed, e, n)`` (argsort of the words of ``substream(seed, 2^32 + e)``). docs/stream.md §7.
+``batch_order(seed, e, n)`` (argsort of the words of ``substream(seed, 2^32 + e)``). docs/stream.md §6.
 """
 from __future__ import annotations
 
