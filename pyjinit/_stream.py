@@ -184,11 +184,8 @@ class TruncNormal:
     smaller tail probabilities (negated when a + b > 0); mirrors JInit's `truncnormal`."""
 
     def __init__(self, mean: float, std: float, lo: float, hi: float):
-        if std > 0:
-            a, b = (lo - mean) / std, (hi - mean) / std
-        else:
-            a = -math.inf if mean >= lo else math.inf
-            b = math.inf if mean <= hi else -math.inf
+        # std == 0: z = 0 for every draw, so each value is the mean, then clamped to [lo, hi]
+        a, b = ((lo - mean) / std, (hi - mean) / std) if std > 0 else (0.0, 0.0)
         self.flip = a + b > 0
         if self.flip:
             a, b = -b, -a

@@ -41,6 +41,7 @@ NORMAL_BASED = [
     ("truncated_normal_init", {"std": 0.002, "lo": -2.0, "hi": 2.0}),
     ("truncated_normal_init", {"mean": 1.0, "lo_std": 0.5, "hi_std": 3.0}),
     ("truncated_normal_init", {"lo": 4.0, "hi": float("inf")}),
+    ("truncated_normal_init", {"mean": 3.0, "std": 0.0, "lo": -1.0, "hi": 1.0}),
 ]
 DTYPES = ["float32", "float64", "float16"]
 

@@ -65,6 +65,11 @@ def test_truncated_normal():
     assert y.min() >= 6 and y.max() <= 7 and ks_ok(y, stats.truncnorm(6, 7).cdf)
 
 
+def test_truncated_normal_zero_std_is_the_clamped_mean():
+    assert np.array_equal(pj.truncated_normal_init((5,), 5.0, 0.0, lo=-1.0, hi=1.0, dtype="float64", **B), np.ones(5))
+    assert np.array_equal(pj.truncated_normal_init((5,), 0.5, 0.0, lo=-1.0, hi=1.0, dtype="float64", **B), np.full(5, 0.5))
+
+
 def test_truncated_normal_tiny_std_has_no_outliers():
     # PyTorch's old erfinv method put values at +-2 for std=0.002 with bounds +-2
     t = pj.truncated_normal_init((N,), std=0.002, lo=-2.0, hi=2.0, seed=6, **B)

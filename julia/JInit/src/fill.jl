@@ -53,8 +53,9 @@ on the side of zero where it has the smaller tail probabilities (negating when a
 tails keep their relative precision; std == 0 gives `clamp(mean, lo, hi)`.
 """
 function truncnormal(mean::Float64, std::Float64, lo::Float64, hi::Float64)
-    a = std > 0 ? (lo - mean) / std : (mean >= lo ? -Inf : Inf)
-    b = std > 0 ? (hi - mean) / std : (mean <= hi ? Inf : -Inf)
+    # std == 0: z = 0 for every draw, so each value is the mean, then clamped to [lo, hi] in T
+    a = std > 0 ? (lo - mean) / std : 0.0
+    b = std > 0 ? (hi - mean) / std : 0.0
     flip = a + b > 0
     if flip
         a, b = -b, -a

@@ -192,6 +192,8 @@ end
     far = truncated_normal_init(Float64, N; seed = 8, lo = -Inf, hi = -30.0)   # one-sided, deep tail
     @test all(isfinite, far) && all(far .<= -30) && minimum(far) > -31
     @test_throws ArgumentError truncated_normal_init(3; lo = NaN)
+    @test truncated_normal_init(Float64, 5; std = 0, mean = 5, lo = -1, hi = 1) == fill(1.0, 5)   # clamp(mean)
+    @test truncated_normal_init(Float64, 5; std = 0, mean = 0.5, lo = -1, hi = 1) == fill(0.5, 5)
     both = truncated_normal_init(Float64, N; seed = 8, lo = -Inf, hi = Inf)    # no truncation: normal
     @test both == normal_init(Float64, N; seed = 8)
 end
