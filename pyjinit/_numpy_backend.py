@@ -83,7 +83,9 @@ def xavier_init(shape, dtype, seed, gain=1, distribution="uniform"):
 def he_init(shape, dtype, seed, gain=None, a=None, nonlinearity="relu", mode="fan_in", distribution="normal"):
     if gain is None:
         nl = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
-        g = calculate_gain(nl, (0 if a is None else a) if nl == "leaky_relu" else a)
+        if a is not None and nl != "leaky_relu":
+            raise ValueError(f"a (the negative slope) is only used with nonlinearity 'leaky_relu', got nonlinearity {fmt(nl)}")
+        g = calculate_gain(nl, (0 if a is None else a) if nl == "leaky_relu" else None)
     else:
         if a is not None:
             raise ValueError("give either gain or a (the leaky_relu slope), not both")

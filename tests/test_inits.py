@@ -252,6 +252,7 @@ BAD_COMMON = [
     (lambda: pj.sparse_init((3, 3), sparsity=2, **B), "sparsity must be a number in [0, 1], got 2"),
     (lambda: pj.layer_init((3, 3), "caffe", **B), "preset must be one of torch, keras, flux, flax; got 'caffe'"),
     (lambda: pj.calculate_gain("swish"), "nonlinearity must be one of linear"),
+    (lambda: pj.he_init((3, 3), a=0.1, **B), "a (the negative slope) is only used with nonlinearity 'leaky_relu', got nonlinearity 'relu'"),
 ]
 
 

@@ -82,7 +82,9 @@ function _he_init(rng, ::Type{T}, dims::Dims; gain = nothing, a = nothing, nonli
                   mode = "fan_in", distribution = "normal", out = nothing) where {T}
     if gain === nothing
         nl = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
-        g = calculate_gain(nl, nl == "leaky_relu" ? (a === nothing ? 0 : a) : a)
+        (a === nothing || nl == "leaky_relu") ||
+            throw(ArgumentError("a (the negative slope) is only used with nonlinearity 'leaky_relu', got nonlinearity $(fmt(nl))"))
+        g = calculate_gain(nl, nl == "leaky_relu" ? (a === nothing ? 0 : a) : nothing)
     else
         a === nothing || throw(ArgumentError("give either gain or a (the leaky_relu slope), not both"))
         g = check_nonneg("gain", gain)
