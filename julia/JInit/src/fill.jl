@@ -83,7 +83,6 @@ end
 end
 
 nwords(d::Dist, n::Integer) = cld(n, elements_per_word(d))
-nblocks(d::Dist, n::Integer) = cld(nwords(d, n), 4)
 
 """
     word_source(rng, nwords) -> source

@@ -115,8 +115,12 @@ function _orthogonal_init(rng, ::Type{T}, dims::Dims; gain = 1, out = nothing) w
             Q[:, j] .*= -1
         end
     end
-    logical = rows < cols ? vec(Q) : vec(permutedims(Q)) # back to row-major order of (rows, cols)
-    return from_logical(to_eltype.(T, g .* logical), dims, out)
+    # Q is the logical rows×cols matrix L (rows ≥ cols) or its transpose. A Flux matrix (out, in) is L;
+    # any other rank stores L row-major, i.e. Lᵀ column-major: one of them is Q itself.
+    vals = (length(dims) == 2) == (rows >= cols) ? Q : permutedims(Q)
+    A = result_array(T, dims, out)
+    vec(A) .= to_eltype.(T, g .* vec(vals))
+    return A
 end
 
 "@(m, n) Fisher–Yates: for each of `groups` groups, choose m distinct indices of 0:n-1 (draw order in docs/stream.md)."
