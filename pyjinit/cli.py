@@ -47,17 +47,23 @@ def _parse_value(s: str):
     return {"none": None, "true": True, "false": False}.get(s.lower(), s)
 
 
+def _name_values(items, flag: str) -> dict:
+    """{name: value} from repeated NAME=VALUE options (values parsed as int, float, none/true/false, str)."""
+    kw = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"{flag} takes name=value, got {item!r}")
+        k, v = item.split("=", 1)
+        kw[k] = _parse_value(v)
+    return kw
+
+
 def _cmd_init(args) -> int:
     import numpy as np
 
     from . import init
 
-    kw = {}
-    for item in args.kw or []:
-        if "=" not in item:
-            raise ValueError(f"--kw takes name=value, got {item!r}")
-        k, v = item.split("=", 1)
-        kw[k] = _parse_value(v)
+    kw = _name_values(args.kw, "--kw")
     w = init(args.name, tuple(args.shape), dtype=args.dtype, seed=args.seed, backend=args.backend, **kw)
     if args.out:
         np.save(args.out, w)
@@ -69,13 +75,7 @@ def _cmd_init(args) -> int:
 
 
 def _init_kwargs(items):
-    kw = {}
-    for item in items or []:
-        if "=" not in item:
-            raise ValueError(f"--init-kw takes name=value, got {item!r}")
-        k, v = item.split("=", 1)
-        kw[k] = _parse_value(v)
-    return kw or None
+    return _name_values(items, "--init-kw") or None
 
 
 def _train_kwargs(args) -> dict:
