@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import pyjinit as pj  # noqa: E402
-from pyjinit._julia_subprocess import julia_exe  # noqa: E402
-from pyjinit._paths import jinit_path  # noqa: E402
+from pyjinit.julia.process import julia_exe  # noqa: E402
+from pyjinit.julia.common import jinit_path  # noqa: E402
 
 try:
     import torch
@@ -264,7 +264,6 @@ def overheads(reps):
     rows = [{"case": "import pyjinit", "seconds": statistics.median(ts), "starts_julia": started == "True"}]
     info = pj.backend_info()
     if info["julia_available"]:
-        from pyjinit import _julia  # noqa: F401
         t = time.perf_counter()
         pj.he_init((256, 256), seed=1, backend="julia")
         rows.append({"case": "later julia call (256x256)", "seconds": time.perf_counter() - t})
@@ -298,7 +297,7 @@ def fmt_table(rows, cols) -> str:
 
 
 def sweep_plot(rows, path):
-    from pyjinit.comparison import _plt
+    from pyjinit.training.plots import _plt
 
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)

@@ -6,23 +6,23 @@ Importing pyjinit never starts Julia; the first initializer call does (or falls 
 >>> from pyjinit import xavier_init
 >>> xavier_init((3, 4), seed=0, backend="numpy").shape
 (3, 4)
+
+The package, by concern (imports point down this list; tests/test_layout.py checks it):
+``cli`` (the command line) > ``training`` (experiments) > ``frameworks`` (models of other frameworks)
+> ``initializers`` (what an initializer computes) > ``julia`` (where Julia runs).
 """
 from __future__ import annotations
 
-from . import datasets
-from ._info import backend_info
-from ._inits import (constant_init, he_init, identity_init, layer_init, lecun_init, normal_init, ones_init,
-                     orthogonal_init, pretrained_init, sparse_init, truncated_normal_init, uniform_init,
-                     variance_scaling_init, xavier_init, zeros_init)
-from ._registry import init, initializers
-from ._stream import substream
-from ._validate import calculate_gain, fans
-from .comparison import Comparison, compare
-from .training import TrainResult, train, train_mnist
+from .initializers import (backend_info, calculate_gain, constant_init, fans, he_init, identity_init, init,
+                           initializers, layer_init, lecun_init, normal_init, ones_init, orthogonal_init,
+                           pretrained_init, sparse_init, substream, truncated_normal_init, uniform_init,
+                           variance_scaling_init, xavier_init, zeros_init)
+from .training import Comparison, TrainResult, comparison, compare, datasets, train, train_mnist
 
 __version__ = "0.1.0"
 
-__all__ = ["Comparison", "TrainResult", "compare", "datasets", "train", "train_mnist", "backend_info", "calculate_gain", "constant_init", "fans", "he_init", "identity_init", "init",
-           "initializers", "layer_init", "lecun_init", "normal_init", "ones_init", "orthogonal_init",
-           "pretrained_init", "sparse_init", "substream", "truncated_normal_init", "uniform_init",
-           "variance_scaling_init", "xavier_init", "zeros_init"]
+__all__ = ["Comparison", "TrainResult", "backend_info", "calculate_gain", "comparison", "compare", "constant_init",
+           "datasets", "fans", "he_init", "identity_init", "init", "initializers", "layer_init", "lecun_init",
+           "normal_init", "ones_init", "orthogonal_init", "pretrained_init", "sparse_init", "substream", "train",
+           "train_mnist", "truncated_normal_init", "uniform_init", "variance_scaling_init", "xavier_init",
+           "zeros_init"]

@@ -27,13 +27,13 @@ def _print_mapping(d: dict, as_json: bool) -> int:
 
 
 def _cmd_info(args) -> int:
-    from . import backend_info
+    from .initializers import backend_info
 
     return _print_mapping(backend_info(start=not args.no_start), args.json)
 
 
 def _cmd_list(args) -> int:
-    from . import initializers
+    from .initializers import initializers
 
     return _print_mapping(initializers(), args.json)
 
@@ -61,7 +61,7 @@ def _name_values(items, flag: str) -> dict:
 def _cmd_init(args) -> int:
     import numpy as np
 
-    from . import init
+    from .initializers import init
 
     kw = _name_values(args.kw, "--kw")
     w = init(args.name, tuple(args.shape), dtype=args.dtype, seed=args.seed, backend=args.backend, **kw)
@@ -84,7 +84,7 @@ def _train_kwargs(args) -> dict:
              "backend": args.backend}
     kw = {}
     if getattr(args, "deep", False):
-        from .comparison import DEEP
+        from .training.comparison import DEEP
 
         kw.update(DEEP)
     kw.update({k: v for k, v in given.items() if v is not None})      # options given explicitly win
@@ -134,7 +134,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .comparison import compare
+    from .training import compare
 
     kw = _train_kwargs(args)
     c = compare(args.inits, tuple(args.seeds), data_dir=args.data_dir, target=args.target, epochs=args.epochs,
@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .datasets import MNISTError
+    from .training.datasets import MNISTError
 
     try:
         return args.func(args)

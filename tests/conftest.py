@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from pyjinit._julia_subprocess import julia_exe
+from pyjinit.julia.process import julia_exe
 
 REQUIRE_JULIA = os.environ.get("PYJINIT_REQUIRE_JULIA") == "1"
 
@@ -22,7 +22,7 @@ def julia():
 
 def juliacall_can_start():
     """(ok, reason): whether juliacall can start Julia >= 1.10 with JInit in this process."""
-    from pyjinit import _julia
+    from pyjinit.julia import bridge as _julia
 
     try:
         _julia.module()
@@ -37,7 +37,7 @@ def juliacall_jl():
     if not ok:
         pytest.skip("juliacall cannot start Julia >= 1.10 here (no Julia >= 1.10 can be downloaded on this "
                     f"machine), so the juliacall bridge is not exercised: {why}")
-    from pyjinit import _julia
+    from pyjinit.julia import bridge as _julia
 
     return _julia.module()
 
@@ -85,6 +85,6 @@ def mnist_dir(tmp_path):
 
 @pytest.fixture(scope="session")
 def small_data(tmp_path_factory):
-    from pyjinit.datasets import load_idx_dir
+    from pyjinit.training.datasets import load_idx_dir
 
     return load_idx_dir(write_mnist_dir(tmp_path_factory.mktemp("d") / "mnist", gz=False))

@@ -13,12 +13,83 @@ Common arguments of every initializer:
 from __future__ import annotations
 
 import math
+import os
+import secrets
 
 import numpy as np
 
-from . import _stream
-from ._api import check_pretrained, load_pretrained, new_seed, run, torch_shape
-from ._validate import check_choice, check_dims, check_dtype, fans
+from . import numpy_backend, stream
+from .backend import choose_backend
+from .validate import check_choice, check_dims, check_dtype, check_seed, fans, fmt
+
+LAYOUTS = ("torch", "keras")
+
+
+def torch_shape(shape: tuple, layout: str) -> tuple:
+    """PyTorch-order (out, in, *kernel) shape of a shape in `layout` ('keras': (*kernel, in, out))."""
+    if layout == "keras" and len(shape) >= 2:
+        return (shape[-1], shape[-2]) + shape[:-2]
+    return shape
+
+
+def from_torch(a: np.ndarray, layout: str) -> np.ndarray:
+    """A PyTorch-order array in `layout`."""
+    if layout == "keras" and a.ndim >= 2:
+        return a.transpose(tuple(range(2, a.ndim)) + (1, 0))
+    return a
+
+
+def new_seed() -> int:
+    return secrets.randbits(64)
+
+
+def run(name: str, shape, kwargs: dict, dtype, seed, backend, layout) -> np.ndarray:
+    """Validate the arguments every initializer shares, then compute `name` on the chosen backend."""
+    lay = check_choice("layout", layout, LAYOUTS)
+    dims = torch_shape(check_dims(shape), lay)
+    dt = check_dtype(dtype)
+    s = new_seed() if seed is None else check_seed(seed)
+    if choose_backend(backend) == "julia":
+        from ..julia import bridge
+
+        out = bridge.call(name, dims, dt, s, kwargs)
+    else:
+        out = numpy_backend.INITIALIZERS[name](dims, dt, s, **kwargs)
+    return from_torch(out, lay)
+
+
+def load_pretrained(source, key=None) -> np.ndarray:
+    """An array from an ndarray, a .npy file, or a .npz file (with `key`, or its only array)."""
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if not os.path.isfile(path):
+            raise ValueError(f"pretrained file {path!r} does not exist")
+        if path.endswith(".npz"):
+            with np.load(path, allow_pickle=False) as z:
+                names = list(z.files)
+                if key is None:
+                    if len(names) != 1:
+                        raise ValueError(f"pretrained file {path!r} holds {len(names)} arrays "
+                                         f"({', '.join(names)}); say which with key=")
+                    key = names[0]
+                if key not in names:
+                    raise ValueError(f"key must be one of {', '.join(names)}; got {fmt(key)}")
+                return z[key]
+        if path.endswith(".npy"):
+            return np.load(path, allow_pickle=False)
+        raise ValueError(f"pretrained file must end in .npy or .npz, got {path!r}")
+    if isinstance(source, np.ndarray):
+        return source
+    raise TypeError(f"pretrained source must be a NumPy array or a path to a .npy/.npz file, got {type(source).__name__}")
+
+
+def check_pretrained(a: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    if a.shape != shape:
+        raise ValueError(f"pretrained array has dimensions {fmt(a.shape)}, the initializer was asked for {fmt(shape)}")
+    if a.dtype != dtype:
+        raise ValueError(f"pretrained array has element type {a.dtype.name}, the initializer was asked for {dtype.name}")
+    return np.array(a, copy=True)
+
 
 F32 = "float32"
 
@@ -186,7 +257,7 @@ def pretrained_init(source, shape, *, dtype=F32, key=None, layout="torch"):
     >>> pretrained_init(np.ones((2, 2), "float32"), (2, 2)).sum()
     np.float32(4.0)
     """
-    check_choice("layout", layout, ("torch", "keras"))
+    check_choice("layout", layout, LAYOUTS)
     return check_pretrained(load_pretrained(source, key), check_dims(shape), check_dtype(dtype))
 
 
@@ -214,7 +285,7 @@ def layer_init(shape, preset="torch", *, dtype=F32, seed=None, backend=None, lay
         w = he_init(shape, a=math.sqrt(5.0), nonlinearity="leaky_relu", distribution="uniform", **common)
         fan_in = fans(ts)[0]
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        b = uniform_init((out,), -bound, bound, dtype=dtype, seed=_stream.substream(s, 1), backend=backend)
+        b = uniform_init((out,), -bound, bound, dtype=dtype, seed=stream.substream(s, 1), backend=backend)
         return w, b
     w = variance_scaling_init(shape, **common) if p == "flax" else xavier_init(shape, **common)
     return w, np.zeros(out, check_dtype(dtype))

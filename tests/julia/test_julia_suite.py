@@ -1,7 +1,7 @@
 """The Julia test suite (julia/JInit/test/runtests.jl), run by pytest; a failed Julia test fails here."""
 import subprocess
 
-from pyjinit._paths import jinit_path
+from pyjinit.julia.common import jinit_path
 
 
 def test_julia_suite_passes(julia):

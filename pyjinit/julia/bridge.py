@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from ._julia_subprocess import flux_dims
+from .common import flux_dims
 
 _lock = threading.Lock()
 _state: dict = {"module": None, "error": None, "tried": False}
@@ -94,14 +94,15 @@ def versions() -> dict:
         return {}
     return {"julia_version": str(jl.seval("string(VERSION)")),
             "julia_threads": int(jl.seval("Threads.nthreads()")),
-            "jinit_path": str(jl.seval("pathof(JInit)"))}
+            "jinit_path": str(jl.seval("dirname(dirname(pathof(JInit)))"))}
 
 
-def train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose):
-    """Train with Flux through JInit's extension (`using Flux` loads it); the initial weights are the
-    ones the NumPy trainer would start from, passed as pretrained arrays."""
-    from .training import TrainResult
-
+def train_flux(weights, x_train, y_train, x_test, y_test, *, hidden, activation, optimizer, lr, momentum,
+               batch_size, epochs, seed, verbose) -> tuple:
+    """Train with Flux through JInit's extension (`using Flux` loads it), starting from `weights` (the
+    arrays the NumPy trainer would start from). Returns (history, diverged): history an (epochs, 5)
+    float64 array of (epoch, train_loss, test_loss, test_accuracy, seconds) rows, diverged None or
+    (epoch, step)."""
     jl = module()
     try:
         with contextlib.redirect_stdout(sys.stderr):
@@ -113,16 +114,11 @@ def train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose):
     try:
         hist, diverged = jl.JInit.train_flux(
             # ndarrays arrive as PyArray and tuples as Tuple (PythonCall's rules); a list would be a PyList of Py
-            x_train.T, y_train, x_test.T, y_test, hidden=tuple(int(h) for h in cfg.hidden),
-            activation=cfg.activation, optimizer=cfg.optimizer, lr=cfg.lr, momentum=cfg.momentum,
-            batch_size=cfg.batch_size, epochs=cfg.epochs, seed=cfg.seed,
+            x_train.T, y_train, x_test.T, y_test, hidden=tuple(int(h) for h in hidden),
+            activation=activation, optimizer=optimizer, lr=lr, momentum=momentum,
+            batch_size=batch_size, epochs=epochs, seed=seed,
             weights=tuple(np.asarray(w, np.float32) for w in weights), verbose=bool(verbose))
     except juliacall.JuliaError as e:
         raise translate(jl, e) from None
     h = np.asarray(hist, dtype=np.float64).reshape(-1, 5)
-    res = TrainResult(cfg.to_dict(), "julia", n_train=len(x_train), n_test=len(x_test))
-    res.history = [{"epoch": int(r[0]), "train_loss": float(r[1]), "test_loss": float(r[2]),
-                    "test_accuracy": float(r[3]), "seconds": float(r[4])} for r in h]
-    if diverged is not None:
-        res.diverged = {"epoch": int(diverged[0]), "step": int(diverged[1]), "loss": "non-finite"}
-    return res
+    return h, (None if diverged is None else (int(diverged[0]), int(diverged[1])))

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
-import make_stream_vectors
-from pyjinit import _stream as st
+from . import make_stream_vectors
+from pyjinit.initializers import stream as st
 
 
 def test_vectors_file_is_current():

@@ -8,7 +8,6 @@ import io
 import os
 import pickle
 import tempfile
-import urllib.request
 import zlib
 from pathlib import Path
 
@@ -114,6 +113,8 @@ def cache_dir() -> Path:
 
 def _fetch(url: str, dest: Path, md5: str, timeout: float) -> None:
     """Download url to dest atomically (a temporary file renamed after the checksum matched)."""
+    import urllib.request
+
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
     try:
         h = hashlib.md5()

@@ -17,10 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._paths import jinit_path
-
-JULIA_TYPES = {"float16": "Float16", "float32": "Float32", "float64": "Float64"}
-
+from .common import JULIA_TYPES, flux_dims, from_flux, jinit_path
 
 def julia_exe() -> str | None:
     """The `julia` to use: $PYJINIT_JULIA, else the first on PATH."""
@@ -46,17 +43,6 @@ def julia_literal(v) -> str:
     if isinstance(v, (tuple, list)):
         return "(" + ", ".join(julia_literal(x) for x in v) + ("," if len(v) == 1 else "") + ")"
     raise TypeError(f"cannot render {v!r} as Julia")
-
-
-def flux_dims(shape: tuple) -> tuple:
-    """Julia (Flux-layout) dims of a PyTorch-order shape: a matrix keeps (out, in), other ranks reverse."""
-    return tuple(shape) if len(shape) == 2 else tuple(reversed(shape))
-
-
-def from_flux(raw: np.ndarray, shape: tuple) -> np.ndarray:
-    """A column-major Julia array's data, as the PyTorch-order array."""
-    a = raw.reshape(flux_dims(shape), order="F")
-    return a if len(shape) == 2 else a.T
 
 
 @dataclass

@@ -6,8 +6,8 @@ differs — Keras and JAX draw their *_normal initializers from a truncated norm
 """
 from __future__ import annotations
 
-from . import _inits as I
-from ._validate import fmt
+from . import api as I
+from .validate import fmt
 
 _REGISTRY: dict = {}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import json, sys
@@ -64,6 +64,6 @@ def test_built_wheel(tmp_path):
     _check(_requirements(str(site), drop=str(ROOT)), site / "pyjinit" / "julia" / "JInit")
     # the installed package finds its own JInit
     q = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-                        "from pyjinit._paths import jinit_path; print(jinit_path())", str(site)],
+                        "from pyjinit.julia.common import jinit_path; print(jinit_path())", str(site)],
                        capture_output=True, text=True, cwd=str(tmp_path))
     assert q.returncode == 0 and os.path.samefile(q.stdout.strip(), site / "pyjinit" / "julia" / "JInit")

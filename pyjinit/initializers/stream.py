@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._validate import check_seed
+from .validate import check_seed
 
 _U64 = np.uint64
 

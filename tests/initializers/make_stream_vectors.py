@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pyjinit import _stream as st  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from pyjinit.initializers import stream as st  # noqa: E402
 
-PATH = Path(__file__).resolve().parents[1] / "julia" / "JInit" / "test" / "stream_vectors.txt"
+PATH = Path(__file__).resolve().parents[2] / "julia" / "JInit" / "test" / "stream_vectors.txt"
 SEEDS = (0, 1, 42, (1 << 64) + 5, (1 << 128) - 1)
 N = 12
 TRUNC = (0.0, 1.0, -1.0, 2.5)        # mean, std, lo, hi of the `trunc` vectors

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from conftest import idx_bytes, make_digits, write_mnist_dir
+from ..conftest import idx_bytes, make_digits, write_mnist_dir
 from pyjinit import datasets as ds
 
 

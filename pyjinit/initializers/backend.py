@@ -1,14 +1,46 @@
-"""What runs: backend, versions, and why Julia is not in use."""
+"""Which backend computes: Julia (JInit through juliacall) or NumPy, and why.
+
+The one place that decides it (`choose_backend`) and reports it (`backend_info`).
+"""
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import platform
+import warnings
 
 import numpy as np
 
+from .validate import check_choice
+
+BACKENDS = ("auto", "julia", "numpy")
+_said_why = False
+
+def choose_backend(backend) -> str:
+    """'julia' or 'numpy' for a requested backend (None means $PYJINIT_BACKEND, else 'auto')."""
+    global _said_why
+    if backend is None:
+        backend = os.environ.get("PYJINIT_BACKEND", "auto")
+    b = check_choice("backend", backend, BACKENDS)
+    if b == "numpy":
+        return b
+    from ..julia import bridge
+
+    try:
+        bridge.module()
+        return "julia"
+    except RuntimeError as e:
+        if b == "julia":
+            raise
+        if not _said_why:
+            _said_why = True
+            warnings.warn(f"pyjinit: using the NumPy backend (same values, same seed): {e}", RuntimeWarning,
+                          stacklevel=4)
+        return "numpy"
+
+
 
 def _version(dist: str):
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
@@ -21,16 +53,18 @@ def backend_info(start: bool = True) -> dict:
     >>> backend_info(start=False)["backend"] in ("julia", "numpy")
     True
     """
-    from . import _julia
-    from ._paths import jinit_path
+    import platform
+
+    from ..julia import bridge
+    from ..julia.common import jinit_path
 
     requested = os.environ.get("PYJINIT_BACKEND", "auto")
     if start and requested != "numpy":
         try:
-            _julia.module()
+            bridge.module()
         except RuntimeError:
             pass
-    started, reason = _julia.status()
+    started, reason = bridge.status()
     if requested == "numpy":
         reason = reason or "PYJINIT_BACKEND=numpy"
     elif not started and reason is None:
@@ -45,5 +79,5 @@ def backend_info(start: bool = True) -> dict:
         "jinit_path": str(jinit_path()),
         "why_not_julia": None if started and requested != "numpy" else reason,
     }
-    info.update(_julia.versions())
+    info.update(bridge.versions())
     return info

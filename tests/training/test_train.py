@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import pyjinit as pj
-from pyjinit import training as T
+from pyjinit.training import networks as N
+from pyjinit.training import trainer as T
+from pyjinit.training.results import ACTIVATIONS, TrainResult
 
 B = {"backend": "numpy", "verbose": False}
 
@@ -18,9 +20,9 @@ def test_gradients_match_finite_differences():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(7, 5)).astype(np.float32)
     y = rng.integers(0, 10, 7)
-    for act in T.ACTIVATIONS:
+    for act in ACTIVATIONS:
         ws = [rng.normal(size=(6, 5)).astype(np.float32) * 0.5, rng.normal(size=(10, 6)).astype(np.float32) * 0.5]
-        net = T.MLP(ws, act)
+        net = N.MLP(ws, act)
         net.b = [rng.normal(size=6).astype(np.float32) * 0.1, rng.normal(size=10).astype(np.float32) * 0.1]
         _, gw, gb = net.gradients(x, y)
         for params, grads in ((net.W, gw), (net.b, gb)):
@@ -29,9 +31,9 @@ def test_gradients_match_finite_differences():
                     old = p[idx]
                     h = 1e-2
                     p[idx] = old + h
-                    lp = T.logitcrossentropy(net.forward(x), y)[0]
+                    lp = N.logitcrossentropy(net.forward(x), y)[0]
                     p[idx] = old - h
-                    lm = T.logitcrossentropy(net.forward(x), y)[0]
+                    lm = N.logitcrossentropy(net.forward(x), y)[0]
                     p[idx] = old
                     num = (lp - lm) / (2 * h)
                     assert abs(num - g[idx]) <= 2e-3 + 2e-2 * abs(num), (act, idx, num, g[idx])
@@ -39,14 +41,14 @@ def test_gradients_match_finite_differences():
 
 def test_adam_step_matches_the_formula():
     p = [np.array([1.0, -2.0], np.float32)]
-    opt = T._Optimizer("adam", p, 0.1, 0.9)
+    opt = N._Optimizer("adam", p, 0.1, 0.9)
     g = [np.array([0.5, -1.0], np.float32)]
     opt.step(p, g)
     opt.step(p, g)
     # two identical gradients: m_hat = g, v_hat = g^2, so each step moves by lr * g / (|g| + eps)
     assert np.allclose(p[0], [1.0 - 0.2, -2.0 + 0.2], atol=1e-6)
     q = [np.array([1.0], np.float32)]
-    sgd = T._Optimizer("sgd", q, 0.1, 0.5)
+    sgd = N._Optimizer("sgd", q, 0.1, 0.5)
     sgd.step(q, [np.array([1.0], np.float32)])
     sgd.step(q, [np.array([1.0], np.float32)])
     assert np.allclose(q[0], [1.0 - 0.1 - (0.05 + 0.1)])
@@ -84,7 +86,7 @@ def test_batch_order_is_a_seeded_permutation():
 
 
 def test_batch_order_matches_julia(julia):
-    from pyjinit._julia_subprocess import run_script
+    from pyjinit.julia.process import run_script
 
     out = run_script("using JInit; println(join(batch_order(7, 3, 500) .- 1, ' '))", julia=julia)
     assert list(map(int, out.split())) == T.batch_order(7, 3, 500).tolist()
@@ -128,7 +130,7 @@ def test_result_json_roundtrip_and_plot(small_data, tmp_path):
     r = pj.train(*small_data, hidden=(16,), epochs=2, seed=1, **B)
     d = json.loads(r.to_json(tmp_path / "r.json"))
     assert d["final_accuracy"] == r.final_accuracy and len(d["history"]) == 2 and d["config"]["hidden"] == [16]
-    assert T.TrainResult.from_dict(d).history == r.history
+    assert TrainResult.from_dict(d).history == r.history
     r.plot(tmp_path / "r.png")
     assert (tmp_path / "r.png").stat().st_size > 1000
 

@@ -9,23 +9,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .training import TrainResult, _say, train
+from .results import TrainResult
+from .trainer import _say, train
 
 DEFAULT_INITS = ("uniform", "normal", "xavier", "he", "orthogonal")
 # The deep case where initializers really differ (He et al. 2015; Glorot & Bengio 2010)
 DEEP = {"hidden": (256,) * 20, "activation": "tanh", "optimizer": "sgd", "lr": 0.01, "momentum": 0.0}
-
-
-def _plt():
-    try:
-        import matplotlib
-    except ImportError:
-        raise RuntimeError("plots need matplotlib: pip install matplotlib (or pyjinit[plot])") from None
-    if "matplotlib.pyplot" not in sys.modules:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _mean_std(v):
@@ -101,37 +90,9 @@ class Comparison:
     def plot(self, path=None, title=None):
         """Learning curves: one line per initializer (mean over seeds) with a band (min to max over
         seeds); test accuracy and train loss per epoch. Saved to `path` (PNG, SVG, …) if given."""
-        plt = _plt()
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
-        from matplotlib.ticker import MaxNLocator
+        from .plots import plot_comparison
 
-        for i, (name, runs) in enumerate(self.results.items()):
-            color, marker, ls = f"C{i % 10}", "osD^v<>ph*"[i % 10], ("-", "--", ":", "-.")[i % 4]
-            n = max((len(r.history) for r in runs), default=0)
-            if n == 0:
-                continue
-            ep = np.arange(1, n + 1)
-            for ax, key, scale in ((a1, "test_accuracy", 100.0), (a2, "train_loss", 1.0)):
-                m = np.full((len(runs), n), np.nan)
-                for j, r in enumerate(runs):
-                    for h in r.history:
-                        m[j, h["epoch"] - 1] = scale * h[key]
-                with np.errstate(all="ignore"):
-                    mean, lo, hi = np.nanmean(m, 0), np.nanmin(m, 0), np.nanmax(m, 0)
-                ax.plot(ep, mean, color=color, marker=marker, ms=4, ls=ls, label=f"{name} ({len(runs)} seeds)")
-                ax.fill_between(ep, lo, hi, color=color, alpha=0.2)
-        a1.set(xlabel="epoch", ylabel="test accuracy (%)")
-        for ax in (a1, a2):
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        a1.axhline(100 * self.target, color="gray", lw=0.8, ls="--")
-        a2.set(xlabel="epoch", ylabel="train loss (epoch mean)", yscale="log")
-        a1.legend(fontsize=8)
-        if title:
-            fig.suptitle(title)
-        fig.tight_layout()
-        if path is not None:
-            fig.savefig(path, dpi=110)
-        return fig
+        return plot_comparison(self, path, title)
 
 
 def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, target=0.97, epochs=10,

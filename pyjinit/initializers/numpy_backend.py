@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from . import _stream as st
-from ._validate import (FAN_MODES, NONLINEARITIES, calculate_gain, check_bound, check_choice, check_nonneg, check_real,
+from . import stream as st
+from .validate import (FAN_MODES, NONLINEARITIES, calculate_gain, check_bound, check_choice, check_nonneg, check_real,
                         fan_for_mode, fmt)
 
 DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")

@@ -1,0 +1,12 @@
+"""Experiments on real data: MNIST (datasets), the NumPy networks (networks), the trainer (trainer),
+its configuration and results (results), comparisons over initializers and seeds (comparison), and
+figures (plots, the only module that imports matplotlib).
+May import: `pyjinit.initializers`, `pyjinit.julia` (Flux training), `pyjinit.frameworks`.
+"""
+from . import comparison, datasets
+from .comparison import DEEP, Comparison, compare
+from .results import TrainConfig, TrainResult
+from .trainer import batch_order, initial_weights, layer_seed, train, train_mnist
+
+__all__ = ["DEEP", "Comparison", "TrainConfig", "TrainResult", "batch_order", "comparison", "compare", "datasets",
+           "initial_weights", "layer_seed", "train", "train_mnist"]
