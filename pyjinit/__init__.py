@@ -9,12 +9,12 @@ Importing pyjinit never starts Julia; the first initializer call does (or falls 
 
 The package, by concern (imports point down this list; tests/test_layout.py checks it):
 ``cli`` (the command line) > ``training`` (experiments) > ``frameworks`` (models of other frameworks)
-> ``initializers`` (what an initializer computes) > ``julia`` (where Julia runs).
+> ``inits`` (what an initializer computes) > ``julia`` (where Julia runs).
 """
 from __future__ import annotations
 
-from .initializers import (backend_info, calculate_gain, constant_init, fans, he_init, identity_init, init,
-                           initializers, layer_init, lecun_init, normal_init, ones_init, orthogonal_init,
+from .inits import (backend_info, calculate_gain, constant_init, fans, he_init, identity_init, init,
+                           initializers, last_seed, layer_init, lecun_init, normal_init, ones_init, orthogonal_init,
                            pretrained_init, sparse_init, substream, truncated_normal_init, uniform_init,
                            variance_scaling_init, xavier_init, zeros_init)
 from .training import Comparison, TrainResult, comparison, compare, datasets, train, train_mnist
@@ -22,7 +22,7 @@ from .training import Comparison, TrainResult, comparison, compare, datasets, tr
 __version__ = "0.1.0"
 
 __all__ = ["Comparison", "TrainResult", "backend_info", "calculate_gain", "comparison", "compare", "constant_init",
-           "datasets", "fans", "he_init", "identity_init", "init", "initializers", "layer_init", "lecun_init",
+           "datasets", "fans", "he_init", "identity_init", "init", "initializers", "last_seed", "layer_init", "lecun_init",
            "normal_init", "ones_init", "orthogonal_init", "pretrained_init", "sparse_init", "substream", "train",
            "train_mnist", "truncated_normal_init", "uniform_init", "variance_scaling_init", "xavier_init",
            "zeros_init"]

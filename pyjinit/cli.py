@@ -27,13 +27,13 @@ def _print_mapping(d: dict, as_json: bool) -> int:
 
 
 def _cmd_info(args) -> int:
-    from .initializers import backend_info
+    from .inits import backend_info
 
     return _print_mapping(backend_info(start=not args.no_start), args.json)
 
 
 def _cmd_list(args) -> int:
-    from .initializers import initializers
+    from .inits import initializers
 
     return _print_mapping(initializers(), args.json)
 
@@ -61,7 +61,7 @@ def _name_values(items, flag: str) -> dict:
 def _cmd_init(args) -> int:
     import numpy as np
 
-    from .initializers import init
+    from .inits import init
 
     kw = _name_values(args.kw, "--kw")
     w = init(args.name, tuple(args.shape), dtype=args.dtype, seed=args.seed, backend=args.backend, **kw)

@@ -14,10 +14,10 @@ PKG = Path(__file__).resolve().parents[1] / "pyjinit"
 
 # Layers of subpackages: a module may import its own subpackage and the layers below it. Modules directly in
 # pyjinit/ (the public names, the CLI, the `pyjinit.torch`-style entry points) sit on top and may import any.
-LAYERS = {"julia": 0, "initializers": 1, "frameworks": 2, "training": 3}
+LAYERS = {"julia": 0, "inits": 1, "support": -1, "frameworks": 2, "training": 3}
 # Optional dependencies and the only modules that may import them.
 OPTIONAL = {"matplotlib": {"pyjinit.training.plots"}, "juliacall": {"pyjinit.julia.bridge"},
-            "juliapkg": {"pyjinit.julia.bridge"}}
+            "juliapkg": {"pyjinit.julia.bridge"}, "tqdm": {"pyjinit.support.progress"}}
 
 
 def module_name(path: Path, root: Path) -> str:

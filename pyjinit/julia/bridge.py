@@ -11,13 +11,14 @@ import contextlib
 import os
 import sys
 import threading
+import time
 
 import numpy as np
 
 from .common import flux_dims
 
 _lock = threading.Lock()
-_state: dict = {"module": None, "error": None, "tried": False}
+_state: dict = {"module": None, "error": None, "tried": False, "log": ""}
 
 
 def _configure_env() -> None:
@@ -30,31 +31,77 @@ def _configure_env() -> None:
         os.environ.setdefault("PYTHON_JULIACALL_HANDLE_SIGNALS", "yes")
 
 
+class _HeldOutput:
+    """Where juliapkg's and juliacall's start-up lines go: held back, and shown on stderr only once the start
+    has taken more than `delay` seconds (Julia or packages really being installed or precompiled), or always
+    with PYJINIT_JULIA_LOG=1. A start that fails at once (no usable Julia) prints nothing; its lines are
+    kept for backend_info()."""
+
+    def __init__(self, delay: float = 3.0):
+        self.lines, self.t0, self.live = [], time.monotonic(), os.environ.get("PYJINIT_JULIA_LOG") == "1"
+        self.delay = delay
+
+    def write(self, s):
+        self.lines.append(s)
+        if not self.live and time.monotonic() - self.t0 > self.delay:
+            self.live = True
+            sys.stderr.write("pyjinit: starting Julia (juliacall/juliapkg may install Julia and packages):\n")
+            sys.stderr.write("".join(self.lines[:-1]))
+        if self.live:
+            sys.stderr.write(s)
+        return len(s)
+
+    def flush(self):
+        if self.live:
+            sys.stderr.flush()
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
 def module():
     """The Julia module with JInit loaded; starts Julia on the first call. Raises RuntimeError with
-    the reason when Julia cannot be started (then every later call raises it at once)."""
+    the reason when Julia cannot be started (then every later call raises it at once). A Ctrl-C during
+    the start raises KeyboardInterrupt and leaves nothing decided: the next call tries again."""
     with _lock:
         if _state["module"] is not None:
             return _state["module"]
         if _state["tried"]:
             raise RuntimeError(_state["error"])
-        _state["tried"] = True
+        held = _HeldOutput()
         try:
             _configure_env()
-            # juliapkg logs with print(): keep stdout clean for the caller (e.g. `info --json`)
-            with contextlib.redirect_stdout(sys.stderr):
+            # juliapkg logs with print(): held back (never on the caller's stdout, e.g. `info --json`)
+            with contextlib.redirect_stdout(held):
                 import juliacall  # noqa: F401  (starts Julia, resolving juliapkg.json dependencies)
                 jl = juliacall.newmodule("PyJInit")
                 jl.seval("using JInit")
+        except KeyboardInterrupt:
+            raise
         except BaseException as e:  # juliapkg/juliacall raise plain Exceptions (and SystemExit on some paths)
-            if isinstance(e, KeyboardInterrupt):
-                raise
+            _state["tried"] = True
+            _state["log"] = held.text()
             _state["error"] = (f"juliacall could not start Julia with JInit: {type(e).__name__}: {e}".strip()
                                + " (juliacall needs Julia >= 1.10 and JInit's packages: it installs them unless "
                                "PYTHON_JULIACALL_EXE/PYTHON_JULIACALL_PROJECT point at an existing setup; see the README)")
             raise RuntimeError(_state["error"]) from None
+        _state["tried"] = True
+        _state["log"] = held.text()
         _state["module"] = jl
         return jl
+
+
+def start_log() -> str:
+    """What juliapkg and juliacall printed while Julia was being started (held back unless it took long)."""
+    return _state["log"]
+
+
+def short_reason() -> str:
+    """Why Julia is not in use, in a few words (the first line of the error, cut at 160 characters)."""
+    e = (_state["error"] or "Julia has not been started").splitlines()[0]
+    e = e.replace("juliacall could not start Julia with JInit: ", "")
+    e = e.split(" (juliacall needs")[0]
+    return "juliacall could not start Julia >= 1.10 (" + (e if len(e) <= 160 else e[:157] + "...") + ")"
 
 
 def status() -> tuple[bool, str | None]:

@@ -1,7 +1,7 @@
 """Experiments on real data: MNIST (datasets), the NumPy networks (networks), the trainer (trainer),
 its configuration and results (results), comparisons over initializers and seeds (comparison), and
 figures (plots, the only module that imports matplotlib).
-May import: `pyjinit.initializers`, `pyjinit.julia` (Flux training), `pyjinit.frameworks`.
+May import: `pyjinit.inits`, `pyjinit.julia` (Flux training), `pyjinit.frameworks`.
 """
 from . import comparison, datasets
 from .comparison import DEEP, Comparison, compare

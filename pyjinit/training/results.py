@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..initializers.validate import check_choice, check_int, check_real, check_seed
+from ..inits.validate import check_choice, check_int, check_real, check_seed
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "gelu")
 OPTIMIZERS = ("adam", "sgd")

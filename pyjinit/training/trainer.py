@@ -12,9 +12,9 @@ import time
 
 import numpy as np
 
-from ..initializers import stream as _stream
-from ..initializers.registry import init as init_by_name
-from ..initializers.validate import fmt
+from ..inits import stream as _stream
+from ..inits.registry import init as init_by_name
+from ..inits.validate import fmt
 from .networks import MLP, _Optimizer
 from .results import TrainConfig, TrainResult
 SHUFFLE_STREAM = 1 << 32
@@ -53,7 +53,7 @@ def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None) -> 
                 kw["sparsity"] = 0.5
             out.append(init_by_name(spec, shape, seed=layer_seed(seed, l), backend=backend, **kw))
         else:
-            from ..initializers.api import pretrained_init
+            from ..inits.api import pretrained_init
 
             out.append(pretrained_init(np.asarray(spec, dtype=np.float32), shape))
     return out
@@ -102,7 +102,7 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
         raise ValueError(f"x_test has {x_test.shape[1]} features, x_train {x_train.shape[1]}")
     verbose = sys.stderr.isatty() if verbose is None else bool(verbose)
     sizes = [x_train.shape[1], *cfg.hidden, 10]
-    from ..initializers.backend import choose_backend
+    from ..inits.backend import choose_backend
 
     which = choose_backend(backend)
     weights = initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which)

@@ -1,4 +1,4 @@
-# The counter-based stream (docs/stream.md is the specification; pyjinit/initializers/stream.py is the NumPy twin).
+# The counter-based stream (docs/stream.md is the specification; pyjinit/inits/stream.py is the NumPy twin).
 #
 # Base generator: Philox4x64-10 with NumPy's conventions. key = (seed mod 2^64, seed >> 64); block j of
 # a fresh stream is philox4x64_10(counter = j + 1, key) and yields words 4j .. 4j+3 in lane order.

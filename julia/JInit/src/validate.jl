@@ -1,5 +1,5 @@
 # Argument validation, fans and gains: the one place for these facts on the Julia side.
-# pyjinit/initializers/validate.py is the Python twin and must produce the same messages (tests compare them).
+# pyjinit/inits/validate.py is the Python twin and must produce the same messages (tests compare them).
 
 fmt(x::AbstractString) = "'" * x * "'"
 fmt(x::Symbol) = fmt(String(x))

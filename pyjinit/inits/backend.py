@@ -5,10 +5,10 @@ The one place that decides it (`choose_backend`) and reports it (`backend_info`)
 from __future__ import annotations
 
 import os
-import warnings
 
 import numpy as np
 
+from ..support.messages import warn
 from .validate import check_choice
 
 BACKENDS = ("auto", "julia", "numpy")
@@ -32,8 +32,8 @@ def choose_backend(backend) -> str:
             raise
         if not _said_why:
             _said_why = True
-            warnings.warn(f"pyjinit: using the NumPy backend (same values, same seed): {e}", RuntimeWarning,
-                          stacklevel=4)
+            warn(f"pyjinit computes with NumPy (same values for the same seed): {bridge.short_reason()}. "
+                 "pyjinit.backend_info() says more; PYJINIT_BACKEND=numpy skips Julia and this line.")
         return "numpy"
 
 
@@ -78,6 +78,7 @@ def backend_info(start: bool = True) -> dict:
         "python": platform.python_version(),
         "jinit_path": str(jinit_path()),
         "why_not_julia": None if started and requested != "numpy" else reason,
+        "julia_start_log": bridge.start_log()[-4000:],
     }
     info.update(bridge.versions())
     return info

@@ -6,7 +6,7 @@ import pytest
 import scipy.special as sp
 
 from . import make_stream_vectors
-from pyjinit.initializers import stream as st
+from pyjinit.inits import stream as st
 
 
 def test_vectors_file_is_current():

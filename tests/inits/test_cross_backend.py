@@ -11,7 +11,7 @@ differences ~1e-15 relative; tolerance 1e-5 (float32), 1e-10 (float64), as the i
 import numpy as np
 import pytest
 
-from pyjinit.initializers import numpy_backend as nb
+from pyjinit.inits import numpy_backend as nb
 from pyjinit.julia.process import Call, run_calls
 
 SHAPES = [(1, 1), (3, 5), (7, 1), (64, 33), (129, 257), (8, 3, 3, 3), (5, 4, 7), (16, 8, 2, 2, 2), (300, 220)]

@@ -1,9 +1,9 @@
 """What an initializer is and computes, independent of any framework: argument checks, fans and gains
 (validate), the counter-based stream (stream), the NumPy reference (numpy_backend), the public functions
 and backend choice (api, backend) and the framework names (registry).
-May import: numpy and the standard library; `pyjinit.julia` (inside functions, to compute in Julia).
+May import: numpy and the standard library; `pyjinit.support`; `pyjinit.julia` (inside functions, to compute in Julia).
 """
-from .api import (constant_init, he_init, identity_init, layer_init, lecun_init, normal_init, ones_init,
+from .api import (TooLarge, constant_init, he_init, identity_init, last_seed, layer_init, lecun_init, normal_init, ones_init,
                   orthogonal_init, pretrained_init, sparse_init, truncated_normal_init, uniform_init,
                   variance_scaling_init, xavier_init, zeros_init)
 from .backend import backend_info, choose_backend
@@ -11,7 +11,7 @@ from .registry import init, initializers
 from .stream import substream
 from .validate import calculate_gain, fans
 
-__all__ = ["backend_info", "calculate_gain", "choose_backend", "constant_init", "fans", "he_init", "identity_init",
-           "init", "initializers", "layer_init", "lecun_init", "normal_init", "ones_init", "orthogonal_init",
+__all__ = ["TooLarge", "backend_info", "calculate_gain", "choose_backend", "constant_init", "fans", "he_init", "identity_init",
+           "init", "initializers", "last_seed", "layer_init", "lecun_init", "normal_init", "ones_init", "orthogonal_init",
            "pretrained_init", "sparse_init", "substream", "truncated_normal_init", "uniform_init",
            "variance_scaling_init", "xavier_init", "zeros_init"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from pyjinit.initializers import stream as st  # noqa: E402
+from pyjinit.inits import stream as st  # noqa: E402
 
 PATH = Path(__file__).resolve().parents[2] / "julia" / "JInit" / "test" / "stream_vectors.txt"
 SEEDS = (0, 1, 42, (1 << 64) + 5, (1 << 128) - 1)

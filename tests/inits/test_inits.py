@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 import pyjinit as pj
-from pyjinit.initializers import validate as _validate
+from pyjinit.inits import validate as _validate
 
 Z = 5.0
 N = 1 << 18

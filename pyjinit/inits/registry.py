@@ -7,6 +7,7 @@ differs — Keras and JAX draw their *_normal initializers from a truncated norm
 from __future__ import annotations
 
 from . import api as I
+from ..support.messages import near
 from .validate import fmt
 
 _REGISTRY: dict = {}
@@ -98,6 +99,36 @@ def initializers() -> dict:
     return {k: v[2] for k, v in sorted(_REGISTRY.items())}
 
 
+def unknown_name_message(name) -> str:
+    """The error for a name that is not an initializer: near matches, the plain names, where to see all."""
+    guess = near(name, _REGISTRY)
+    return (f"name must be an initializer name; got {fmt(name)}"
+            + (f". Did you mean {' or '.join(map(fmt, guess))}?" if guess else ".")
+            + f" `python -m pyjinit list` (or pyjinit.initializers()) shows all {len(_REGISTRY)} names "
+            "with their arguments.")
+
+
+def check_name(name) -> str:
+    """`name` if it is an initializer name, else the ValueError of `unknown_name_message`."""
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(unknown_name_message(name))
+    return name
+
+
+def arguments(name) -> dict:
+    """{argument: default} that `init(name, shape, ...)` accepts besides the common dtype/seed/backend/layout
+    (a framework name's fixed distribution left out, its other fixed values shown as defaults)."""
+    import inspect
+
+    func, fixed, _ = _REGISTRY[check_name(name)]
+    out = {}
+    for p in list(inspect.signature(func).parameters.values())[1:]:
+        if p.kind is p.KEYWORD_ONLY or (p.name == "distribution" and "distribution" in fixed):
+            continue
+        out[p.name] = fixed.get(p.name, p.default)
+    return out
+
+
 def init(name, shape, **kwargs):
     """Initialize by name: ``init("kaiming_normal", (128, 784), seed=0)``, ``init("keras.he_normal", …)``.
     Keyword arguments are those of the initializer; a framework name's fixed defaults can be
@@ -107,7 +138,7 @@ def init(name, shape, **kwargs):
     (3, 2)
     """
     if name not in _REGISTRY:
-        raise ValueError(f"name must be one of the names pyjinit.initializers() lists; got {fmt(name)}")
+        raise ValueError(unknown_name_message(name))
     func, fixed, _ = _REGISTRY[name]
     if "distribution" in fixed and "distribution" in kwargs and kwargs["distribution"] != fixed["distribution"]:
         raise ValueError(f"{name} fixes distribution={fmt(fixed['distribution'])}; "

@@ -39,23 +39,59 @@ def from_torch(a: np.ndarray, layout: str) -> np.ndarray:
     return a
 
 
-def new_seed() -> int:
-    return secrets.randbits(64)
-
-
 def run(name: str, shape, kwargs: dict, dtype, seed, backend, layout) -> np.ndarray:
     """Validate the arguments every initializer shares, then compute `name` on the chosen backend."""
     lay = check_choice("layout", layout, LAYOUTS)
     dims = torch_shape(check_dims(shape), lay)
     dt = check_dtype(dtype)
     s = new_seed() if seed is None else check_seed(seed)
-    if choose_backend(backend) == "julia":
-        from ..julia import bridge
+    which = choose_backend(backend)
+    try:
+        if which == "julia":
+            from ..julia import bridge
 
-        out = bridge.call(name, dims, dt, s, kwargs)
-    else:
-        out = numpy_backend.INITIALIZERS[name](dims, dt, s, **kwargs)
+            out = bridge.call(name, dims, dt, s, kwargs)
+        else:
+            out = numpy_backend.INITIALIZERS[name](dims, dt, s, **kwargs)
+    except MemoryError:
+        raise TooLarge(f"shape {fmt(shape)} is too large: its {dt.name} array needs "
+                       f"{_size(math.prod(dims) * dt.itemsize)}, which could not be allocated") from None
+    except ValueError as e:
+        if any(m in str(e).lower() for m in ("array is too big", "maximum supported dimension", "maximum allowed dimension")):
+            raise TooLarge(f"shape {fmt(shape)} is too large for one array ({e})") from None
+        raise
     return from_torch(out, lay)
+
+
+class TooLarge(ValueError, MemoryError):
+    """An array too large to allocate: a ValueError naming the shape (and a MemoryError)."""
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if nbytes < 1000 or unit == "PB":
+            return f"{nbytes:.0f} {unit}" if unit == "bytes" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1000
+
+
+_last_seed = None
+
+
+def new_seed() -> int:
+    """A fresh 64-bit seed from the OS; `last_seed()` returns it afterwards, so the result can be reproduced."""
+    global _last_seed
+    _last_seed = secrets.randbits(64)
+    return _last_seed
+
+
+def last_seed():
+    """The seed most recently drawn because an initializer was called with ``seed=None`` (None before any).
+    Passing it as ``seed=`` reproduces that array.
+
+    >>> w = he_init((3, 3), backend="numpy"); bool((he_init((3, 3), seed=last_seed(), backend="numpy") == w).all())
+    True
+    """
+    return _last_seed
 
 
 def load_pretrained(source, key=None) -> np.ndarray:
