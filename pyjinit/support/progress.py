@@ -17,6 +17,9 @@ class _Lines:
     def set_postfix_str(self, s):
         pass
 
+    def set_description_str(self, s):
+        pass
+
     def write(self, msg):
         print(msg, file=sys.stderr, flush=True)
 

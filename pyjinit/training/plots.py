@@ -2,15 +2,50 @@
 from __future__ import annotations
 
 import sys
+import zlib
 
 import numpy as np
 
+from ..support.messages import MissingDependency
+
+
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+# One colour, marker and line style per initializer, the same in every figure whatever the order of --inits.
+_STYLE = {"uniform": ("C0", "o", "-"), "normal": ("C1", "s", "--"), "xavier": ("C2", "D", "-"),
+          "he": ("C3", "^", "-"), "orthogonal": ("C4", "v", ":"), "lecun": ("C5", "<", "-."),
+          "lsuv": ("C6", ">", "-"), "sparse": ("C7", "p", "--"), "identity": ("C8", "h", ":"),
+          "truncated_normal": ("C9", "*", "-.")}
+_ALIASES = {"glorot": "xavier", "kaiming": "he"}
+
+
+def style(name: str) -> tuple:
+    """(colour, marker, line style) of an initializer name: fixed for the known families (xavier_normal and
+    keras.glorot_normal share xavier's colour family), else derived from the name's CRC."""
+    base = name.split(".")[-1]
+    fam = base.split("_")[0]
+    fam = _ALIASES.get(fam, fam)
+    if base in _STYLE:
+        return _STYLE[base]
+    if fam in _STYLE:
+        c, m, _ = _STYLE[fam]
+        variant = zlib.crc32(name.encode()) % 3
+        return c, "osD^v<>ph*"[(zlib.crc32(name.encode()) >> 3) % 10], ("--", ":", "-.")[variant]
+    h = zlib.crc32(name.encode())
+    return f"C{h % 10}", "osD^v<>ph*"[(h >> 4) % 10], ("-", "--", ":", "-.")[(h >> 8) % 4]
+
+
+def require_matplotlib() -> None:
+    """Raise a one-line RuntimeError saying what to install when matplotlib is missing (before any work)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise MissingDependency("figures need matplotlib, which is not installed: "
+                           "pip install matplotlib (or pip install 'pyjinit[plot]')") from None
+
 
 def _plt():
-    try:
-        import matplotlib
-    except ImportError:
-        raise RuntimeError("plots need matplotlib: pip install matplotlib (or pyjinit[plot])") from None
+    require_matplotlib()
+    import matplotlib
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -32,7 +67,15 @@ def plot_run(result, path=None, ax=None):
     ax[1].plot(ep, [h["test_loss"] for h in result.history], marker="s", label="test")
     ax[1].set(xlabel="epoch", ylabel="cross-entropy", yscale="log")
     ax[1].legend()
-    fig.suptitle(f"init={result.config.get('init')}  ({result.backend})")
+    from matplotlib.ticker import MaxNLocator
+
+    for a in ax:
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
+    c = result.config
+    hidden = "-".join(map(str, c.get("hidden", ())))
+    fig.suptitle(f"init={c.get('init')}, seed {c.get('seed')}: MLP {hidden} {c.get('activation')}, "
+                 f"{c.get('optimizer')} lr {c.get('lr'):g}, batch {c.get('batch_size')}, "
+                 f"{result.n_train} training examples ({result.backend})", fontsize=9)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path)
@@ -45,8 +88,8 @@ def plot_comparison(comparison, path=None, title=None):
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
     from matplotlib.ticker import MaxNLocator
 
-    for i, (name, runs) in enumerate(comparison.results.items()):
-        color, marker, ls = f"C{i % 10}", "osD^v<>ph*"[i % 10], ("-", "--", ":", "-.")[i % 4]
+    for name, runs in comparison.results.items():
+        color, marker, ls = style(name)
         n = max((len(r.history) for r in runs), default=0)
         if n == 0:
             continue
@@ -58,16 +101,20 @@ def plot_comparison(comparison, path=None, title=None):
                     m[j, h["epoch"] - 1] = scale * h[key]
             with np.errstate(all="ignore"):
                 mean, lo, hi = np.nanmean(m, 0), np.nanmin(m, 0), np.nanmax(m, 0)
-            ax.plot(ep, mean, color=color, marker=marker, ms=4, ls=ls, label=f"{name} ({len(runs)} seeds)")
+            ax.plot(ep, mean, color=color, marker=marker, ms=4, ls=ls, label=f"{name} ({len(runs)} seed{'s' if len(runs) != 1 else ''})")
             ax.fill_between(ep, lo, hi, color=color, alpha=0.2)
     a1.set(xlabel="epoch", ylabel="test accuracy (%)")
     for ax in (a1, a2):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    a1.axhline(100 * comparison.target, color="gray", lw=0.8, ls="--")
+    a1.axhline(100 * comparison.target, color="gray", lw=0.8, ls="--",
+               label=f"target {100 * comparison.target:g}%")
     a2.set(xlabel="epoch", ylabel="train loss (epoch mean)", yscale="log")
     a1.legend(fontsize=8)
+    title = title if title is not None else comparison.title()
+    if not comparison.complete:
+        title += f" (interrupted: {sum(map(len, comparison.results.values()))} of {comparison.planned} runs)"
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=110)

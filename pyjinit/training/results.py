@@ -1,15 +1,16 @@
 """What a training run is configured with and what it returns: plain data, JSON in and out."""
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..support.files import dumps, write_text
 from ..inits.validate import check_choice, check_int, check_real, check_seed
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "gelu")
 OPTIMIZERS = ("adam", "sgd")
+DIVERGED = "non-finite"        # the loss recorded in TrainResult.diverged, by every backend
 
 
 @dataclass
@@ -32,7 +33,7 @@ class TrainConfig:
         self.lr = check_real("lr", self.lr, "a finite number > 0", lambda v: v > 0)
         self.momentum = check_real("momentum", self.momentum, "a number in [0, 1)", lambda v: 0 <= v < 1)
         self.batch_size = check_int("batch_size", self.batch_size, 1)
-        self.epochs = check_int("epochs", self.epochs, 0)
+        self.epochs = check_int("epochs", self.epochs, 1)
         self.seed = check_seed(self.seed)
         return self
 
@@ -69,10 +70,10 @@ class TrainResult:
                 "final_accuracy": self.final_accuracy}
 
     def to_json(self, path=None, indent=2) -> str:
-        s = json.dumps(self.to_dict(), indent=indent)
+        """Strict JSON (a missing or non-finite number is null); written atomically to `path` if given."""
+        s = dumps(self.to_dict(), indent=indent)
         if path is not None:
-            with open(path, "w") as f:
-                f.write(s)
+            write_text(path, s)
         return s
 
     @classmethod

@@ -7,7 +7,6 @@ with seed ``substream(seed, l)``, biases are zero, and epoch e visits the traini
 from __future__ import annotations
 
 import math
-import sys
 import time
 
 import numpy as np
@@ -16,7 +15,8 @@ from ..inits import stream as _stream
 from ..inits.registry import init as init_by_name
 from ..inits.validate import fmt
 from .networks import MLP, _Optimizer
-from .results import TrainConfig, TrainResult
+from ..support import progress
+from .results import DIVERGED, TrainConfig, TrainResult
 SHUFFLE_STREAM = 1 << 32
 # Plain "uniform"/"normal" in training mean the classic small inits, not U[0, 1) / N(0, 1):
 TRAIN_DEFAULTS = {"uniform": {"low": -0.05, "high": 0.05}, "normal": {"std": 0.01}}
@@ -73,14 +73,9 @@ def _check_data(x, y, what):
     return x, y.astype(np.int64)
 
 
-def _say(verbose, msg):
-    if verbose:
-        print(msg, file=sys.stderr, flush=True)
-
-
 def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="relu", optimizer="adam", lr=1e-3,
           momentum=0.9, batch_size=128, epochs=10, seed=0, init="he", init_kwargs=None, backend=None,
-          verbose=None) -> TrainResult:
+          verbose=None, _progress=None) -> TrainResult:
     """Train an MLP ``features -> hidden... -> 10`` with cross-entropy on (x_train, y_train) and evaluate
     on (x_test, y_test) after every epoch.
 
@@ -88,8 +83,9 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     "normal" N(0, 0.01^2) here unless ``init_kwargs`` say otherwise), or one name or array per layer.
     ``optimizer``: "adam" (default lr 1e-3) or "sgd" (with ``momentum``, 0 for plain SGD).
     ``backend``: "numpy", "julia" (Flux, through juliacall) or None (Julia with Flux if it starts, else NumPy).
-    ``verbose``: None prints one line per epoch when stderr is a terminal. A loss that becomes NaN/Inf
-    stops the run; ``result.diverged`` then says at which epoch and step.
+    ``verbose``: True (or None, the default) shows a progress bar (tqdm: terminal, log or notebook) and one line
+    per epoch on stderr; False shows nothing. A loss that becomes NaN/Inf stops the run;
+    ``result.diverged`` then says at which epoch and step.
 
     >>> r = train(x, y, xt, yt, hidden=(32,), epochs=2, seed=0)          # doctest: +SKIP
     >>> r.final_accuracy, r.history[0]["train_loss"]                      # doctest: +SKIP
@@ -100,7 +96,7 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     x_test, y_test = _check_data(x_test, y_test, "test")
     if x_test.shape[1] != x_train.shape[1]:
         raise ValueError(f"x_test has {x_test.shape[1]} features, x_train {x_train.shape[1]}")
-    verbose = sys.stderr.isatty() if verbose is None else bool(verbose)
+    verbose = True if verbose is None else bool(verbose)
     sizes = [x_train.shape[1], *cfg.hidden, 10]
     from ..inits.backend import choose_backend
 
@@ -108,14 +104,21 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     weights = initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which)
     if which == "julia":
         try:
-            return _train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose)
+            res = _train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose and _progress is None)
+            if _progress is not None:
+                _progress.update(cfg.epochs)
+            return res
         except RuntimeError as e:
             if backend == "julia" or "Flux cannot be loaded" not in str(e):
                 raise
             import warnings
 
             warnings.warn(f"pyjinit: training with NumPy: {e}", RuntimeWarning, stacklevel=2)
-    return _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, verbose)
+    if _progress is not None:             # a sweep's bar: it counts epochs and prints the run summaries
+        return _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, _progress, per_epoch_lines=False)
+    with progress.bar(cfg.epochs, f"init={cfg.init if isinstance(cfg.init, str) else 'per layer'}", verbose,
+                      unit="epoch") as bar:
+        return _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar)
 
 
 def _train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose) -> TrainResult:
@@ -129,11 +132,11 @@ def _train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose) -> Trai
     res.history = [{"epoch": int(r[0]), "train_loss": float(r[1]), "test_loss": float(r[2]),
                     "test_accuracy": float(r[3]), "seconds": float(r[4])} for r in hist]
     if diverged is not None:
-        res.diverged = {"epoch": diverged[0], "step": diverged[1], "loss": "non-finite"}
+        res.diverged = {"epoch": diverged[0], "step": diverged[1], "loss": DIVERGED}
     return res
 
 
-def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, verbose) -> TrainResult:
+def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_lines=True) -> TrainResult:
     net = MLP(weights, cfg.activation)
     params = net.W + net.b
     opt = _Optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum)
@@ -148,8 +151,9 @@ def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, verbose) -> Tra
             with np.errstate(over="ignore", invalid="ignore"):      # a non-finite loss is handled below
                 loss, gw, gb = net.gradients(x_train[idx], y_train[idx])
             if not math.isfinite(loss):
-                res.diverged = {"epoch": epoch, "step": step, "loss": str(loss)}
-                _say(verbose, f"epoch {epoch}: loss became {loss} at step {step}; stopped (diverged)")
+                res.diverged = {"epoch": epoch, "step": step, "loss": DIVERGED}
+                bar.write(f"epoch {epoch}: the loss became {loss} at step {step}; stopped (diverged)")
+                bar.update(cfg.epochs - epoch + 1)
                 return res
             opt.step(params, gw + gb)
             total += loss
@@ -158,7 +162,10 @@ def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, verbose) -> Tra
         test_loss, acc = net.evaluate(x_test, y_test)
         res.history.append({"epoch": epoch, "train_loss": total / max(steps, 1), "test_loss": test_loss,
                             "test_accuracy": acc, "seconds": seconds})
-        _say(verbose, f"epoch {epoch:>3}/{cfg.epochs}  train loss {total / max(steps, 1):.4f}  "
+        bar.update(1)
+        bar.set_postfix_str(f"test acc {100 * acc:.2f}%")
+        if per_epoch_lines:
+            bar.write(f"epoch {epoch:>3}/{cfg.epochs}  train loss {total / max(steps, 1):.4f}  "
                       f"test loss {test_loss:.4f}  test acc {100 * acc:6.2f}%  ({seconds:.2f} s)")
     return res
 

@@ -1,5 +1,6 @@
 """Import cost, backend selection, backend_info and the command line."""
 import json
+import re
 import os
 import subprocess
 import sys
@@ -40,14 +41,19 @@ def test_auto_falls_back_once_with_the_reason_or_uses_julia():
             "with warnings.catch_warnings(record=True) as w:\n"
             "    warnings.simplefilter('always')\n"
             "    a = pyjinit.he_init((4, 4), seed=1); b = pyjinit.he_init((4, 4), seed=1)\n"
-            "print(len([x for x in w if 'NumPy backend' in str(x.message)]), pyjinit.backend_info()['backend'])\n"
-            "print(w[0].message if w else '')")
+            "print(len([x for x in w if 'computes with NumPy' in str(x.message)]), pyjinit.backend_info()['backend'])\n"
+            "print(w[0].message if w else '')\n"
+            "print(w[0].filename if w else '')")
     p = _py(code, env={"PYJINIT_BACKEND": "auto"})
     assert p.returncode == 0, p.stderr
     n, backend = p.stdout.splitlines()[0].split()
     assert (backend == "julia" and n == "0") or (backend == "numpy" and n == "1")
     if backend == "numpy":
-        assert "juliacall could not start Julia" in p.stdout
+        message, filename = p.stdout.splitlines()[1:3]
+        assert "juliacall could not start Julia" in message and len(message) < 400
+        assert filename == "<string>"            # the caller's line, not pyjinit's
+        # nothing from juliapkg/juliacall when Julia does not actually start
+        assert not re.search(r"juliapkg|Querying|You have Julia", p.stdout + p.stderr), p.stdout + p.stderr
 
 
 def test_backend_julia_raises_when_julia_cannot_start():
@@ -87,9 +93,9 @@ def test_cli_list_and_init(tmp_path):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["init", "kaiming_gauss", "3", "3", "--backend", "numpy"], "name must be one of"),
+    (["init", "kaiming_gauss", "3", "3", "--backend", "numpy"], "Did you mean 'kaiming_normal'"),
     (["init", "he", "3", "3", "--kw", "mode=fan_avg", "--backend", "numpy"], "mode must be one of fan_in, fan_out"),
-    (["init", "he", "3", "x"], "invalid int value"),
+    (["init", "he", "3", "x"], "must be an integer >= 0, got 'x'"),
     (["init", "he", "3", "3", "--dtype", "int8"], "invalid choice"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),

@@ -106,9 +106,9 @@ def test_divergence_is_reported_not_carried_on(small_data):
     ({"momentum": 1.0}, "momentum must be a number in [0, 1), got 1.0"),
     ({"batch_size": 0}, "batch_size must be an integer >= 1, got 0"),
     ({"hidden": (32, 0)}, "hidden size must be an integer >= 1, got 0"),
-    ({"epochs": -1}, "epochs must be an integer >= 0, got -1"),
+    ({"epochs": 0}, "epochs must be an integer >= 1, got 0"),
     ({"seed": -2}, "seed must be an integer in [0, 2^128), got -2"),
-    ({"init": "kaiming_gauss"}, "name must be one of"),
+    ({"init": "kaiming_gauss"}, "must be an initializer name"),
 ])
 def test_bad_training_arguments(small_data, kw, msg):
     with pytest.raises(ValueError) as e:
@@ -145,7 +145,7 @@ def test_compare_table_files_and_figure(small_data, tmp_path):
     assert (tmp_path / "c.png").stat().st_size > 1000
     assert len((tmp_path / "c.csv").read_text().splitlines()) == 1 + 2 * 2 * 2
     assert pj.Comparison.from_dict(json.loads((tmp_path / "c.json").read_text())).rows() == rows
-    with pytest.raises(ValueError, match="inits must name at least one"):
+    with pytest.raises(ValueError, match="inits must hold at least one"):
         pj.compare([], data=small_data, **B)
 
 
@@ -180,7 +180,7 @@ def test_cli_deep_preset_yields_to_explicit_options():
 @pytest.mark.parametrize("args,code,msg", [
     (["train", "--data-dir", "/nonexistent/mnist"], 4, "missing train-images-idx3-ubyte"),
     (["train", "--activation", "swish"], 2, "invalid choice"),
-    (["train", "--init", "kaiming_gauss", "--epochs", "1"], 2, "name must be one of"),
+    (["train", "--init", "kaiming_gauss", "--epochs", "1"], 2, "must be an initializer name"),
     (["compare", "--seeds"], 2, "expected at least one argument"),
 ])
 def test_cli_errors(args, code, msg, mnist_dir):
