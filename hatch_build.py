@@ -1,9 +1,11 @@
 """Wheel build hook: ship JInit inside the package, with a juliapkg.json that points at it.
 
 juliapkg reads `<sys.path entry>/<pkg>/juliapkg.json` and resolves "path" against that file's folder, so
-the wheel carries `pyjinit/julia/JInit` and `pyjinit/juliapkg.json` (the root juliapkg.json, which stays
-the one place for the Julia dependencies, with JInit's path rewritten). Editable installs use the root
-juliapkg.json from the checkout, which is on sys.path; they get neither file.
+the wheel carries `pyjinit/julia/JInit` and `pyjinit/juliapkg.json` (the checkout's `pyjinit/juliapkg.json`,
+which stays the one place for the Julia dependencies, with JInit's path rewritten from `../julia/JInit` to
+`julia/JInit`). The file lives inside the package folder, never at the checkout's root: juliapkg reads a
+`juliapkg.json` at the top of every sys.path entry, and a root file would clash with an installed wheel's
+whenever Python starts in the checkout or its parent. Editable installs use the checkout's file.
 """
 import json
 import os
@@ -19,7 +21,7 @@ class JuliaPkgHook(BuildHookInterface):
         if self.target_name != "wheel" or version == "editable":
             return
         root = self.root
-        with open(os.path.join(root, "juliapkg.json")) as f:
+        with open(os.path.join(root, "pyjinit", "juliapkg.json")) as f:
             spec = json.load(f)
         spec["packages"]["JInit"]["path"] = "julia/JInit"
         self._tmp = tempfile.TemporaryDirectory()

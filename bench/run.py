@@ -250,7 +250,26 @@ def training(n, epochs, batch=128):
         rows.append({"case": "train epoch", "engine": f"torch ({NCPU} thr)", "n": n,
                      "seconds_per_epoch": statistics.median(ts)})
     rows[0]["x_of_torch"] = rows[0]["seconds_per_epoch"] / rows[1]["seconds_per_epoch"] if len(rows) > 1 else None
+    rows.extend(flux_epochs(x, y, xt, yt, epochs))
     return rows
+
+
+def flux_epochs(x, y, xt, yt, epochs):
+    """Flux through juliacall (when it can start Julia >= 1.10 with Flux): the first epoch (compilation left
+    after the extension's precompile workload) and the steady ones, in seconds."""
+    info = pj.backend_info()
+    if not info["julia_available"]:
+        return [{"case": "train epoch", "engine": "Flux (juliacall)", "n": len(x), "seconds_per_epoch": None,
+                 "note": f"not measured: {info['why_not_julia']}"[:200]}]
+    try:
+        r = pj.train(x, y, xt, yt, epochs=max(epochs, 2), backend="julia", verbose=False, seed=0)
+    except RuntimeError as e:
+        return [{"case": "train epoch", "engine": "Flux (juliacall)", "n": len(x), "seconds_per_epoch": None,
+                 "note": f"not measured: {e}"[:200]}]
+    secs = [h["seconds"] for h in r.history]
+    return [{"case": "train epoch", "engine": "Flux (juliacall), first epoch", "n": len(x), "seconds_per_epoch": secs[0]},
+            {"case": "train epoch", "engine": "Flux (juliacall), later epochs", "n": len(x),
+             "seconds_per_epoch": statistics.median(secs[1:])}]
 
 
 def overheads(reps):
@@ -344,7 +363,7 @@ def report(res, main_shape, name, docs: bool):
     tables = {
         "elementwise": fmt_table(main_rows, ["case", "engine", "ns_per_element", "GB_per_s", "x_faster_than_torch", "x_of_fill"]),
         "orthogonal": fmt_table(res["orthogonal"], ["shape", "engine", "seconds"]),
-        "training": fmt_table(res["training"], ["engine", "n", "seconds_per_epoch", "x_of_torch"]),
+        "training": fmt_table(res["training"], ["engine", "n", "seconds_per_epoch", "x_of_torch", "note"]),
         "overheads": fmt_table(res["overheads"], ["case", "seconds", "starts_julia", "note"]),
     }
     for k, t in tables.items():

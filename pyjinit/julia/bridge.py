@@ -1,9 +1,14 @@
 """The juliacall bridge: the one module that starts Julia in this process.
 
-Julia is started on first use (never at `import pyjinit`), in a module of its own
+Julia is started on first use (never at `import pyjinit`), or by `start_julia()`, in a module of its own
 (`juliacall.newmodule`), and JInit's functions are called directly; results come back as NumPy
-views of the Julia arrays (no copy). Written against PythonCall/juliacall 0.9.x: `juliacall.newmodule`,
-`Module.seval`, `juliacall.JuliaError.exception`, `ArrayValue.__array_interface__`.
+views of the Julia arrays (no copy). Written against PythonCall/juliacall 0.9.37: `juliacall.newmodule`,
+`Module.seval`, `juliacall.JuliaError.exception`, `ArrayValue.__array_interface__`, and juliacall's options
+(`-X juliacall-<name>` first, then `PYTHON_JULIACALL_<NAME>`; threads default to $JULIA_NUM_THREADS or 1).
+
+What gets installed when: juliapkg installs Julia and JInit (stdlib-only) at the first start; Flux only at
+the first Flux training (`ensure_flux`, with a one-line notice), into the same environment, after which it
+loads offline. Threads and Ctrl-C: see `configure_env`.
 """
 from __future__ import annotations
 
@@ -21,14 +26,45 @@ _lock = threading.Lock()
 _state: dict = {"module": None, "error": None, "tried": False, "log": ""}
 
 
-def _configure_env() -> None:
-    """Threads for the fill (all cores unless the user chose), and Julia's signal handling, which
-    multithreaded Julia inside Python needs (PythonCall FAQ)."""
-    if "PYTHON_JULIACALL_THREADS" not in os.environ and "JULIA_NUM_THREADS" not in os.environ:
-        os.environ["PYTHON_JULIACALL_THREADS"] = "auto"
-    threads = os.environ.get("PYTHON_JULIACALL_THREADS", os.environ.get("JULIA_NUM_THREADS", "1"))
-    if threads.strip() not in ("", "1"):
-        os.environ.setdefault("PYTHON_JULIACALL_HANDLE_SIGNALS", "yes")
+FLUX = ("Flux", "587475ba-b771-5e3f-ad9e-33799f191a9c")      # as in julia/JInit/Project.toml [weakdeps]
+
+
+def _juliacall_option(name: str, env: dict, xoptions: dict):
+    """A juliacall option as juliacall reads it: `-X juliacall-<name>` first, then PYTHON_JULIACALL_<NAME>."""
+    x = xoptions.get("juliacall-" + name.replace("_", "-"))
+    if x is not None:
+        return x
+    return env.get("PYTHON_JULIACALL_" + name.upper())
+
+
+def configure_env(env: dict, xoptions: dict) -> dict:
+    """The environment variables pyjinit sets before juliacall starts Julia, as {name: value}; never one
+    the user set, in either of juliacall's ways.
+
+    - Threads: juliacall's default (JULIA_NUM_THREADS, else 1) unless PYJINIT_JULIA_THREADS=auto|N asks for a
+      multithreaded JInit fill; then PYTHON_JULIACALL_THREADS is set to it, unless the user set threads.
+    - Signals: with more than one thread, PythonCall needs PYTHON_JULIACALL_HANDLE_SIGNALS=yes (else
+      segfaults); with it Ctrl-C does not raise KeyboardInterrupt while Julia runs. So pyjinit sets it only
+      when it turned threads on itself. With one thread (the default) Ctrl-C raises KeyboardInterrupt as
+      soon as the running Julia call returns (training returns to Python after every epoch).
+    """
+    out = {}
+    want = env.get("PYJINIT_JULIA_THREADS", "").strip()
+    user_threads = _juliacall_option("threads", env, xoptions) is not None or "JULIA_NUM_THREADS" in env
+    if want and want != "1" and not user_threads:
+        out["PYTHON_JULIACALL_THREADS"] = want
+        if _juliacall_option("handle_signals", env, xoptions) is None:
+            out["PYTHON_JULIACALL_HANDLE_SIGNALS"] = "yes"
+    return out
+
+
+def torch_warning(modules) -> str | None:
+    """The warning for torch imported before juliacall (juliacall 0.9.37 says it "may cause a segfault")."""
+    if "torch" in modules and "juliacall" not in modules:
+        return ("pyjinit: torch was imported before Julia started; juliacall warns that this may crash. "
+                "Call pyjinit.start_julia() before importing torch, or use backend='numpy' "
+                "(PYJINIT_BACKEND=numpy): it gives the same values.")
+    return None
 
 
 class _HeldOutput:
@@ -69,8 +105,13 @@ def module():
         if _state["tried"]:
             raise RuntimeError(_state["error"])
         held = _HeldOutput()
+        warning = torch_warning(sys.modules)
+        if warning:
+            from ..support.messages import warn
+
+            warn(warning)
         try:
-            _configure_env()
+            os.environ.update(configure_env(os.environ, getattr(sys, "_xoptions", {})))
             # juliapkg logs with print(): held back (never on the caller's stdout, e.g. `info --json`)
             with contextlib.redirect_stdout(held):
                 import juliacall  # noqa: F401  (starts Julia, resolving juliapkg.json dependencies)
@@ -89,6 +130,13 @@ def module():
         _state["log"] = held.text()
         _state["module"] = jl
         return jl
+
+
+def start_julia():
+    """Start Julia with JInit now (it otherwise starts at the first initializer call). Call it before
+    `import torch` when both are used (juliacall asks that torch comes second). Returns the Julia module;
+    raises RuntimeError with the reason when Julia cannot start."""
+    return module()
 
 
 def start_log() -> str:
@@ -120,8 +168,22 @@ def call(name: str, shape: tuple, dtype: np.dtype, seed: int, kwargs: dict) -> n
         A = f(jl.JInit.PhiloxStream(seed), T, *flux_dims(shape), **kwargs)
     except juliacall.JuliaError as e:
         raise translate(jl, e) from None
+    except TypeError as e:          # PythonCall raises a MethodError of the called function as TypeError
+        raise call_error(name, e) from None
     arr = np.asarray(A)                         # a view of Julia's memory (column-major)
     return arr if len(shape) == 2 else arr.T    # reversed dims: .T is the C-ordered PyTorch shape
+
+
+def call_error(name: str, e: TypeError) -> TypeError:
+    """A TypeError from calling JInit.<name> (PythonCall's form of a MethodError on the function called:
+    "Julia: MethodError: no method matching …") as one line naming the initializer, like the NumPy
+    backend's TypeError for the same call."""
+    text = str(e)
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), text)
+    for prefix in ("Julia: ", "MethodError: "):
+        if first.startswith(prefix):
+            first = first[len(prefix):]
+    return TypeError(f"{name}: {first} (the arguments {name} takes: python -m pyjinit list)")
 
 
 def translate(jl, e) -> Exception:
@@ -144,28 +206,60 @@ def versions() -> dict:
             "jinit_path": str(jl.seval("dirname(dirname(pathof(JInit)))"))}
 
 
-def train_flux(weights, x_train, y_train, x_test, y_test, *, hidden, activation, optimizer, lr, momentum,
-               batch_size, epochs, seed, verbose) -> tuple:
-    """Train with Flux through JInit's extension (`using Flux` loads it), starting from `weights` (the
-    arrays the NumPy trainer would start from). Returns (history, diverged): history an (epochs, 5)
-    float64 array of (epoch, train_loss, test_loss, test_accuracy, seconds) rows, diverged None or
-    (epoch, step)."""
-    jl = module()
+class FluxUnavailable(RuntimeError):
+    """Julia runs, but Flux cannot be installed or loaded, or JInit's Flux extension did not load."""
+
+
+def ensure_flux(jl) -> None:
+    """Install Flux into Julia's environment if it is not there (a one-line notice; PySR's way: Pkg.add in the
+    running Julia), load it, and check that JInit's Flux extension loaded. Raises FluxUnavailable."""
+    name, uuid = FLUX
+    if bool(jl.seval(f'isdefined(Base, :get_extension) && Base.get_extension(JInit, :JInitFluxExt) !== nothing')):
+        return
     try:
+        jl.seval("import Pkg")
+        installed = bool(jl.seval(f'haskey(Pkg.dependencies(), Base.UUID("{uuid}"))'))
+        if not installed:
+            if os.environ.get("PYTHON_JULIAPKG_OFFLINE", "").lower() in ("yes", "true", "1"):
+                raise FluxUnavailable("Flux is not installed in Julia's environment and PYTHON_JULIAPKG_OFFLINE is "
+                                      "set; install it once online (any Flux training does), then offline works")
+            print(f"pyjinit: installing Flux into Julia's environment {jl.seval('Base.active_project()')} "
+                  "(the first Flux training only; a few minutes)", file=sys.stderr, flush=True)
+            with contextlib.redirect_stdout(sys.stderr):
+                jl.seval(f'Pkg.add(Pkg.PackageSpec(name="{name}", uuid="{uuid}"))')
         with contextlib.redirect_stdout(sys.stderr):
             jl.seval("using Flux")
-    except Exception as e:  # noqa: BLE001  (Flux missing from the Julia environment)
-        raise RuntimeError(f"Julia is running but Flux cannot be loaded: {e}") from None
+    except FluxUnavailable:
+        raise
+    except Exception as e:  # noqa: BLE001  (Pkg or loading failed: no network, no compatible Flux, ...)
+        raise FluxUnavailable(f"Julia is running but Flux cannot be installed or loaded: {e}") from None
+    if not bool(jl.seval("Base.get_extension(JInit, :JInitFluxExt) !== nothing")):
+        raise FluxUnavailable("Flux is loaded but JInit's Flux extension (JInitFluxExt) did not load; Julia "
+                              "logged why above (is the installed Flux within JInit's compat 0.14.22-0.16?)")
+
+
+def flux_epochs(weights, x_train, y_train, x_test, y_test, *, hidden, activation, optimizer, lr, momentum,
+                batch_size, epochs, seed):
+    """Train with Flux through JInit's extension, starting from `weights` (the arrays the NumPy trainer would
+    start from), one epoch per Julia call so that Python (and Ctrl-C) gets control between epochs. Yields,
+    per epoch, (row, diverged): row = (epoch, train_loss, test_loss, test_accuracy, seconds) or None,
+    diverged None or (epoch, step) (then the training stops)."""
+    jl = module()
+    ensure_flux(jl)
     import juliacall
 
     try:
-        hist, diverged = jl.JInit.train_flux(
+        trainer = jl.JInit.flux_trainer(
             # ndarrays arrive as PyArray and tuples as Tuple (PythonCall's rules); a list would be a PyList of Py
             x_train.T, y_train, x_test.T, y_test, hidden=tuple(int(h) for h in hidden),
             activation=activation, optimizer=optimizer, lr=lr, momentum=momentum,
-            batch_size=batch_size, epochs=epochs, seed=seed,
-            weights=tuple(np.asarray(w, np.float32) for w in weights), verbose=bool(verbose))
+            batch_size=batch_size, seed=seed, weights=tuple(np.asarray(w, np.float32) for w in weights))
+        epoch_b = getattr(jl.JInit, "flux_epoch!")
+        for epoch in range(1, epochs + 1):
+            row, diverged = epoch_b(trainer, epoch)
+            if diverged is not None:
+                yield None, (int(diverged[0]), int(diverged[1]))
+                return
+            yield tuple(float(v) for v in row), None
     except juliacall.JuliaError as e:
         raise translate(jl, e) from None
-    h = np.asarray(hist, dtype=np.float64).reshape(-1, 5)
-    return h, (None if diverged is None else (int(diverged[0]), int(diverged[1])))

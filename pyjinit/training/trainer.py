@@ -102,38 +102,59 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
 
     which = choose_backend(backend)
     weights = initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which)
-    if which == "julia":
-        try:
-            res = _train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose and _progress is None)
-            if _progress is not None:
-                _progress.update(cfg.epochs)
-            return res
-        except RuntimeError as e:
-            if backend == "julia" or "Flux cannot be loaded" not in str(e):
-                raise
-            import warnings
+    bar = _progress if _progress is not None else progress.bar(
+        cfg.epochs, f"init={cfg.init if isinstance(cfg.init, str) else 'per layer'}", verbose, unit="epoch")
+    lines = _progress is None
+    try:
+        if which == "julia":
+            from ..julia import bridge
 
-            warnings.warn(f"pyjinit: training with NumPy: {e}", RuntimeWarning, stacklevel=2)
-    if _progress is not None:             # a sweep's bar: it counts epochs and prints the run summaries
-        return _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, _progress, per_epoch_lines=False)
-    with progress.bar(cfg.epochs, f"init={cfg.init if isinstance(cfg.init, str) else 'per layer'}", verbose,
-                      unit="epoch") as bar:
-        return _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar)
+            try:
+                return _train_flux(cfg, weights, x_train, y_train, x_test, y_test, bar, lines)
+            except bridge.FluxUnavailable as e:
+                if backend == "julia":
+                    raise
+                from ..support.messages import warn
+
+                warn(f"pyjinit: training with NumPy instead of Flux (same weights, same batches): {e}")
+        return _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, lines)
+    finally:
+        if _progress is None:
+            bar.close()
 
 
-def _train_flux(cfg, weights, x_train, y_train, x_test, y_test, verbose) -> TrainResult:
+def _epoch_line(bar, cfg, row) -> None:
+    epoch, train_loss, test_loss, acc, seconds = row
+    bar.write(f"epoch {int(epoch):>3}/{cfg.epochs}  train loss {train_loss:.4f}  test loss {test_loss:.4f}  "
+              f"test acc {100 * acc:6.2f}%  ({seconds:.2f} s)")
+
+
+def _train_flux(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_lines) -> TrainResult:
+    """Flux through JInit's extension, one epoch per Julia call (Ctrl-C works between epochs)."""
     from ..julia import bridge
 
-    hist, diverged = bridge.train_flux(weights, x_train, y_train, x_test, y_test, hidden=cfg.hidden,
-                                       activation=cfg.activation, optimizer=cfg.optimizer, lr=cfg.lr,
-                                       momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
-                                       seed=cfg.seed, verbose=verbose)
     res = TrainResult(cfg.to_dict(), "julia", n_train=len(x_train), n_test=len(x_test))
-    res.history = [{"epoch": int(r[0]), "train_loss": float(r[1]), "test_loss": float(r[2]),
-                    "test_accuracy": float(r[3]), "seconds": float(r[4])} for r in hist]
-    if diverged is not None:
-        res.diverged = {"epoch": diverged[0], "step": diverged[1], "loss": DIVERGED}
+    for row, diverged in bridge.flux_epochs(weights, x_train, y_train, x_test, y_test, hidden=cfg.hidden,
+                                            activation=cfg.activation, optimizer=cfg.optimizer, lr=cfg.lr,
+                                            momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
+                                            seed=cfg.seed):
+        if diverged is not None:
+            res.diverged = {"epoch": diverged[0], "step": diverged[1], "loss": DIVERGED}
+            bar.write(f"epoch {diverged[0]}: the loss became non-finite at step {diverged[1]}; stopped (diverged)")
+            bar.update(cfg.epochs - diverged[0] + 1)
+            break
+        _record(res, bar, cfg, row, per_epoch_lines)
     return res
+
+
+def _record(res, bar, cfg, row, per_epoch_lines) -> None:
+    """One finished epoch: into the history, the bar, and (for a single run) a line."""
+    res.history.append({"epoch": int(row[0]), "train_loss": row[1], "test_loss": row[2], "test_accuracy": row[3],
+                        "seconds": row[4]})
+    bar.update(1)
+    bar.set_postfix_str(f"test acc {100 * row[3]:.2f}%")
+    if per_epoch_lines:
+        _epoch_line(bar, cfg, row)
 
 
 def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_lines=True) -> TrainResult:
@@ -160,13 +181,7 @@ def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_
             steps += 1
         seconds = time.perf_counter() - t0
         test_loss, acc = net.evaluate(x_test, y_test)
-        res.history.append({"epoch": epoch, "train_loss": total / max(steps, 1), "test_loss": test_loss,
-                            "test_accuracy": acc, "seconds": seconds})
-        bar.update(1)
-        bar.set_postfix_str(f"test acc {100 * acc:.2f}%")
-        if per_epoch_lines:
-            bar.write(f"epoch {epoch:>3}/{cfg.epochs}  train loss {total / max(steps, 1):.4f}  "
-                      f"test loss {test_loss:.4f}  test acc {100 * acc:6.2f}%  ({seconds:.2f} s)")
+        _record(res, bar, cfg, (epoch, total / max(steps, 1), test_loss, acc, seconds), per_epoch_lines)
     return res
 
 

@@ -1,5 +1,7 @@
 """The juliacall path: JInit called in-process. Runs wherever juliacall can start Julia >= 1.10;
 skipped here (no such Julia can be installed on this machine), with that reason."""
+import os
+
 import numpy as np
 import pytest
 
@@ -51,3 +53,26 @@ def test_keras_layout_and_presets_through_julia(juliacall_jl):
     wa, ba = pj.layer_init((10, 20), "torch", seed=3, backend="julia")
     wb, bb = pj.layer_init((10, 20), "torch", seed=3, backend="numpy")
     assert np.array_equal(wa, wb) and np.array_equal(ba, bb)
+
+
+def test_backend_info_after_start_names_jinits_folder(juliacall_jl):
+    info = pj.backend_info()
+    assert info["backend"] == "julia"
+    assert os.path.isfile(os.path.join(info["jinit_path"], "Project.toml"))    # a folder, not .../src/JInit.jl
+
+
+def test_method_error_through_juliacall_is_one_type_error(juliacall_jl):
+    with pytest.raises(TypeError) as e:
+        pj.init("he", (3, 3), backend="julia", bogus=1)
+    assert "\n" not in str(e.value)
+
+
+def test_flux_trains_epoch_by_epoch_and_loads_the_extension(juliacall_jl, small_data):
+    x, y, xt, yt = small_data
+    r = pj.train(x, y, xt, yt, hidden=(16,), epochs=2, seed=0, backend="julia", verbose=False)
+    assert r.backend == "julia" and [h["epoch"] for h in r.history] == [1, 2]
+    assert bool(juliacall_jl.seval("Base.get_extension(JInit, :JInitFluxExt) !== nothing"))
+    n = pj.train(x, y, xt, yt, hidden=(16,), epochs=2, seed=0, backend="numpy", verbose=False)
+    assert abs(r.history[-1]["test_accuracy"] - n.history[-1]["test_accuracy"]) < 0.1
+    e = pj.train(x, y, xt[:0], yt[:0], hidden=(4,), epochs=1, backend="julia", verbose=False)
+    assert e.history[0]["test_accuracy"] == 0 and e.history[0]["test_loss"] == 0      # as NumPy, not NaN

@@ -25,8 +25,34 @@ Train a Flux MLP on `x_train` (features × n, Float32) with labels 0–9 and eva
 after each epoch. Needs Flux: `using Flux` loads JInit's Flux extension, which defines it.
 Returns `(history, diverged)`: a matrix with one row per epoch (epoch, train loss, test loss,
 test accuracy, seconds) and `nothing` or `(epoch, step)` where the loss stopped being finite.
+It is `flux_trainer` followed by `flux_epoch!` for each epoch (pyjinit calls those, one epoch per call,
+so that Python keeps control between epochs).
 """
 function train_flux(args...; kw...)
-    throw(ErrorException("JInit.train_flux needs Flux: run `using Flux` (Julia >= 1.9 loads JInit's Flux " *
-                         "extension) before calling it"))
+    throw(ErrorException(needs_flux("train_flux")))
 end
+
+"""
+    flux_trainer(x_train, y_train, x_test, y_test; hidden, activation, optimizer, lr, momentum,
+                 batch_size, seed, init, weights) -> trainer
+
+The model, optimiser state and data of a Flux training run (the arguments of `train_flux` but `epochs`
+and `verbose`); `flux_epoch!(trainer, epoch)` runs one epoch. Needs Flux (the extension defines it).
+"""
+function flux_trainer(args...; kw...)
+    throw(ErrorException(needs_flux("flux_trainer")))
+end
+
+"""
+    flux_epoch!(trainer, epoch) -> (row, diverged)
+
+One epoch (1-based: its batch order is `batch_order(seed, epoch, n)`) of a `flux_trainer`: `row` is
+`[epoch, train_loss, test_loss, test_accuracy, seconds]`, `diverged` is `nothing` or `(epoch, step)` when
+the loss stopped being finite (then `row` is `nothing`). With an empty test set, test loss and accuracy
+are 0, as in pyjinit's NumPy trainer.
+"""
+function flux_epoch!(args...; kw...)
+    throw(ErrorException(needs_flux("flux_epoch!")))
+end
+
+needs_flux(f) = "JInit.$f needs Flux: run `using Flux` (Julia >= 1.9 loads JInit's Flux extension) before calling it"

@@ -356,6 +356,8 @@ end
     @test sort(o) == 1:1000 && o != batch_order(3, 2, 1000) && o == batch_order(3, 1, 1000)
     if !isdefined(Base, :get_extension) || Base.get_extension(JInit, :JInitFluxExt) === nothing
         @test_throws ErrorException train_flux(zeros(Float32, 2, 2), [0, 1], zeros(Float32, 2, 2), [0, 1])
+        @test_throws ErrorException flux_trainer(zeros(Float32, 2, 2), [0, 1], zeros(Float32, 2, 2), [0, 1])
+        @test_throws ErrorException flux_epoch!(nothing, 1)
     end
 end
 
@@ -365,7 +367,7 @@ if VERSION >= v"1.9" && Base.find_package("Flux") !== nothing
     @eval using Flux
     include("flux_tests.jl")      # after `using Flux`, so its methods are visible (world age)
 else
-    @info "Flux extension tests skipped: they need Julia >= 1.9 with Flux installed (this is Julia $VERSION)"
+    println("FLUX TESTS NOT RUN: they need Julia >= 1.9 with Flux installed (this is Julia $VERSION)")
 end
 
 end # testset JInit
