@@ -315,31 +315,20 @@ def main(argv=None) -> int:
 
     _cli_warnings()
 
+    # each failure: one line on stderr and an exit code (module docstring); the first match wins
+    failures = ((MNISTError, "no MNIST data: ", 4), ((ValueError, TypeError), "error: ", 2),
+                (MissingDependency, "", 2), (_AfterResults, "", 1), (MemoryError, "out of memory: ", 1))
     try:
         return args.func(args)
-    except MNISTError as e:
-        print(f"python -m pyjinit {args.command}: no MNIST data: {e}", file=sys.stderr)
-        return 4
-    except (ValueError, TypeError) as e:
-        print(f"python -m pyjinit {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except MissingDependency as e:
-        print(f"python -m pyjinit {args.command}: {e}", file=sys.stderr)
-        return 2
-    except _AfterResults as e:
-        print(f"python -m pyjinit {args.command}: {e}", file=sys.stderr)
-        return 1
-    except MemoryError as e:
-        print(f"python -m pyjinit {args.command}: out of memory: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"python -m pyjinit {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:                # `... | head`: the reader left; say nothing
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (MNISTError, ValueError, TypeError, MissingDependency, _AfterResults, MemoryError, OSError) as e:
+        prefix, code = next(((p, c) for t, p, c in failures if isinstance(e, t)), (f"{type(e).__name__}: ", 1))
+        print(f"python -m pyjinit {args.command}: {prefix}{e}", file=sys.stderr)
+        return code

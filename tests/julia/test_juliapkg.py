@@ -67,7 +67,10 @@ def test_built_wheel(tmp_path):
     _check(_requirements(str(site), drop=str(ROOT)), site / "pyjinit" / "julia" / "JInit")
     # Python started in the checkout (or its parent) beside an installed wheel: juliapkg finds one pyjinit
     # (the first on sys.path, as import does), not two clashing JInit paths
-    for cwd in (ROOT, ROOT.parent):
+    parent = tmp_path / "parent"              # the checkout's parent, without whatever else lives beside it
+    parent.mkdir()
+    (parent / "checkout").symlink_to(ROOT, target_is_directory=True)
+    for cwd in (ROOT, parent):
         _check(_requirements(str(site), drop=str(ROOT), cwd=cwd), site / "pyjinit" / "julia" / "JInit")
     assert not (ROOT / "juliapkg.json").exists()
     # the installed package finds its own JInit
