@@ -17,28 +17,31 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _int_at_least(lo: int):
-    def conv(v: str) -> int:
+def _checked(parse, check, *args):
+    """An argparse type: `parse` the text, then the one check of pyjinit.inits.validate (its message, less the
+    argument name, which argparse puts in front: "argument --epochs: must be an integer >= 1, got 0")."""
+    def conv(v: str):
         try:
-            x = int(v)
+            x = parse(v)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {lo}, got {v!r}") from None
-        if x < lo:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {lo}, got {x}")
-        return x
+            x = v
+        try:
+            return check("", x, *args)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e).strip()) from None
     return conv
+
+
+def _int_at_least(lo: int):
+    from .inits.validate import check_int
+
+    return _checked(int, check_int, lo)
 
 
 def _real(what: str, ok):
-    def conv(v: str) -> float:
-        try:
-            x = float(v)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {what}, got {v!r}") from None
-        if not (x == x and abs(x) != float("inf") and ok(x)):
-            raise argparse.ArgumentTypeError(f"must be {what}, got {v}")
-        return x
-    return conv
+    from .inits.validate import check_real
+
+    return _checked(float, check_real, what, ok)
 
 
 _POS_INT = _int_at_least(1)

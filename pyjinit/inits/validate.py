@@ -63,6 +63,16 @@ def check_int(argname: str, x, lo: int, hi: int | None = None) -> int:
     return int(x)
 
 
+def check_nonempty(argname: str, values) -> list:
+    """`values` as a list (a lone string is one value), else ValueError if it is empty."""
+    if isinstance(values, str):
+        values = [values]
+    values = list(values)
+    if not values:
+        raise ValueError(f"{argname} must hold at least one value")
+    return values
+
+
 def check_seed(seed) -> int:
     if not isinstance(seed, (numbers.Integral, np.integer)) or isinstance(seed, (bool, np.bool_)) \
             or seed < 0 or seed >= 1 << 128:

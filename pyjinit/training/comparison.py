@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..inits.registry import check_name
-from ..inits.validate import check_int, check_real, check_seed
+from ..inits.validate import check_int, check_nonempty, check_real, check_seed
 from ..support import progress
 from ..support.files import atomic_write, check_output_path, dumps, write_text
 from .plots import FIGURE_SUFFIXES, require_matplotlib
@@ -206,12 +206,3 @@ def _save(cmp: Comparison, json_path, csv_path) -> None:
         cmp.to_json(json_path)
     if csv_path:
         cmp.to_csv(csv_path)
-
-
-def check_nonempty(argname: str, values) -> list:
-    if isinstance(values, str):
-        values = [values]
-    values = list(values)
-    if not values:
-        raise ValueError(f"{argname} must hold at least one value")
-    return values
