@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from . import api as I
 from ..support.messages import near
-from .validate import fmt
+from .validate import check_dims, fmt
 
 _REGISTRY: dict = {}
+_ARGS: dict = {}            # framework names that take the framework's own arguments: name -> (spec, adapt)
+REQUIRED = object()         # a framework argument without a default
+COMMON = ("dtype", "seed", "backend", "layout")
 
 
 def _add(name, func, description, **fixed):
     _REGISTRY[name] = (func, fixed, description)
+
+
+def _own_args(name, spec: dict, adapt) -> None:
+    """`name` takes its framework's arguments `spec` ({name: default or REQUIRED}); `adapt(kw, shape)` turns
+    them (defaults filled in) into the pyjinit function's keyword arguments."""
+    _ARGS[name] = (spec, adapt)
 
 
 def _generic():
@@ -90,8 +99,67 @@ def _frameworks():
         _add(f"jax.{n}", f, f"jax.nn.initializers.{n}", **fx)
 
 
+def _torch_needs_2d(name, shape, lo=2, hi=None):
+    """torch.nn.init raises for these shapes; so does the torch.* name (with torch's reason)."""
+    n = len(shape)
+    if n < lo or (hi is not None and n > hi):
+        what = (f"{lo} to {hi}" if hi and hi != lo else str(lo)) + (" or more" if hi is None else "")
+        raise ValueError(f"torch.{name} needs a tensor with {what} dimensions (as torch.nn.init), "
+                         f"got dimensions {fmt(tuple(shape))}")
+
+
+def _torch_args():
+    def fan_checked(name, f):
+        def adapt(kw, shape):
+            _torch_needs_2d(name, shape)
+            return f(kw)
+        return adapt
+
+    same = lambda kw: kw  # noqa: E731
+    _own_args("torch.uniform", {"a": 0.0, "b": 1.0}, lambda kw, s: {"low": kw["a"], "high": kw["b"]})
+    _own_args("torch.normal", {"mean": 0.0, "std": 1.0}, lambda kw, s: kw)
+    _own_args("torch.constant", {"val": REQUIRED}, lambda kw, s: {"value": kw["val"]})
+    _own_args("torch.ones", {}, lambda kw, s: {})
+    _own_args("torch.zeros", {}, lambda kw, s: {})
+
+    def eye(kw, shape):
+        _torch_needs_2d("eye", shape, 2, 2)
+        return {}
+
+    def dirac(kw, shape):
+        _torch_needs_2d("dirac", shape, 3, 5)
+        return {"groups": kw["groups"]}
+
+    _own_args("torch.eye", {}, eye)
+    _own_args("torch.dirac", {"groups": 1}, dirac)
+    for n in ("xavier_uniform", "xavier_normal"):
+        _own_args(f"torch.{n}", {"gain": 1.0}, fan_checked(n, same))
+
+    def kaiming(kw):
+        # torch: gain = calculate_gain(nonlinearity, a); `a` only means something for leaky_relu
+        leaky = kw["nonlinearity"] == "leaky_relu"
+        return {"a": kw["a"] if leaky else None, "nonlinearity": kw["nonlinearity"], "mode": kw["mode"]}
+
+    for n in ("kaiming_uniform", "kaiming_normal"):
+        _own_args(f"torch.{n}", {"a": 0, "mode": "fan_in", "nonlinearity": "leaky_relu"}, fan_checked(n, kaiming))
+    _own_args("torch.trunc_normal", {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},
+              lambda kw, s: {"mean": kw["mean"], "std": kw["std"], "lo": kw["a"], "hi": kw["b"]})
+    _own_args("torch.orthogonal", {"gain": 1}, fan_checked("orthogonal", same))
+
+    def sparse(kw, shape):
+        _torch_needs_2d("sparse", shape, 2, 2)
+        sp = kw["sparsity"]
+        # torch zeroes ceil(sparsity * rows) rows of every column: beyond 1 that is every row, as sparsity 1
+        if isinstance(sp, (int, float)) and not isinstance(sp, bool) and sp > 1:
+            sp = 1.0
+        return {"sparsity": sp, "std": kw["std"]}
+
+    _own_args("torch.sparse", {"sparsity": REQUIRED, "std": 0.01}, sparse)
+
+
 _generic()
 _frameworks()
+_torch_args()
 
 
 def initializers() -> dict:
@@ -115,12 +183,35 @@ def check_name(name) -> str:
     return name
 
 
+def _framework_kwargs(name, shape, kwargs) -> dict:
+    """A framework name's own arguments (checked, defaults filled in) as the pyjinit function's."""
+    spec, adapt = _ARGS[name]
+    if "generator" in kwargs:
+        raise TypeError(f"{name}: generator= is torch's random generator; pyjinit draws from its own stream "
+                        "(docs/stream.md): pass seed= instead")
+    own = {k: v for k, v in kwargs.items() if k not in COMMON}
+    unknown = sorted(set(own) - set(spec))
+    if unknown:
+        takes = ", ".join(spec) or "no arguments"
+        raise TypeError(f"{name} takes {takes} (and {', '.join(COMMON)}); got {', '.join(unknown)}")
+    filled = {**spec, **own}
+    missing = [k for k, v in filled.items() if v is REQUIRED]
+    if missing:
+        raise TypeError(f"{name} needs {', '.join(missing)}")
+    layout = kwargs.get("layout", "torch")
+    dims = check_dims(shape)
+    torch_order = (dims[-1], dims[-2]) + dims[:-2] if layout == "keras" and len(dims) >= 2 else dims
+    return {**{k: v for k, v in kwargs.items() if k in COMMON}, **adapt(filled, torch_order)}
+
+
 def arguments(name) -> dict:
     """{argument: default} that `init(name, shape, ...)` accepts besides the common dtype/seed/backend/layout
     (a framework name's fixed distribution left out, its other fixed values shown as defaults)."""
     import inspect
 
     func, fixed, _ = _REGISTRY[check_name(name)]
+    if name in _ARGS:
+        return {k: ("required" if v is REQUIRED else v) for k, v in _ARGS[name][0].items()}
     out = {}
     for p in list(inspect.signature(func).parameters.values())[1:]:
         if p.kind is p.KEYWORD_ONLY or (p.name == "distribution" and "distribution" in fixed):
@@ -137,9 +228,10 @@ def init(name, shape, **kwargs):
     >>> init("glorot_uniform", (3, 2), seed=0).shape
     (3, 2)
     """
-    if name not in _REGISTRY:
-        raise ValueError(unknown_name_message(name))
+    check_name(name)
     func, fixed, _ = _REGISTRY[name]
+    if name in _ARGS:
+        kwargs = _framework_kwargs(name, shape, kwargs)
     if "distribution" in fixed and "distribution" in kwargs and kwargs["distribution"] != fixed["distribution"]:
         raise ValueError(f"{name} fixes distribution={fmt(fixed['distribution'])}; "
                          f"use {name.split('_')[0]} with distribution= to choose another")

@@ -21,6 +21,21 @@ def substream(seed: int, i: int) -> int:
     return (check_seed(seed) + (int(i) << 64)) % (1 << 128)
 
 
+def layer_seed(seed: int, layer: int) -> int:
+    """Seed of the weight of layer `layer` (1-based, in the order the model registers its layers) of a model
+    initialized with `seed`: substream(seed, layer). The trainer, the framework adapters and JInit's Flux
+    training all follow it (docs/stream.md §6)."""
+    return substream(seed, layer)
+
+
+def param_seed(seed: int, layer: int, j: int) -> int:
+    """Seed of parameter j (0-based, in the layer's own registration order) of layer `layer`: the layer's
+    seed for its first parameter (the weight) and substream(layer seed, j) for the others (the bias is
+    j = 1, as in `layer_init`)."""
+    s = layer_seed(seed, layer)
+    return s if j == 0 else substream(s, j)
+
+
 def bit_generator(seed: int) -> np.random.Philox:
     return np.random.Philox(key=check_seed(seed))
 

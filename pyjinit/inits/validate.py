@@ -88,9 +88,16 @@ def check_dims(dims) -> tuple:
         t = tuple(dims)
     except TypeError:
         t = None
+    if hasattr(dims, "shape") and hasattr(dims, "dtype"):          # an array or a tensor, not a shape
+        raise ValueError(f"dimensions must be non-negative integers, got a {type(dims).__module__.split('.')[0]}."
+                         f"{type(dims).__name__} of shape {tuple(dims.shape)} (pass its .shape to get a new array, "
+                         "or fill a torch tensor in place with pyjinit.torch.init_(tensor, name))")
     if t is None or not all(isinstance(d, (numbers.Integral, np.integer)) and not isinstance(d, (bool, np.bool_))
                             and d >= 0 for d in t):
         shown = t if t is not None else dims
+        if len(fmt(shown)) > 200:
+            shown = f"<{type(dims).__name__} with {len(t) if t is not None else '?'} entries>"
+            raise ValueError(f"dimensions must be non-negative integers, got {shown}")
         raise ValueError(f"dimensions must be non-negative integers, got {fmt(shown)}")
     return tuple(int(d) for d in t)
 

@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -113,7 +114,9 @@ def module():
         try:
             os.environ.update(configure_env(os.environ, getattr(sys, "_xoptions", {})))
             # juliapkg logs with print(): held back (never on the caller's stdout, e.g. `info --json`)
-            with contextlib.redirect_stdout(held):
+            with contextlib.redirect_stdout(held), warnings.catch_warnings():
+                # pyjinit said it in one line above (torch_warning); juliacall's own would repeat it
+                warnings.filterwarnings("ignore", message="torch was imported before juliacall")
                 import juliacall  # noqa: F401  (starts Julia, resolving juliapkg.json dependencies)
                 jl = juliacall.newmodule("PyJInit")
                 jl.seval("using JInit")

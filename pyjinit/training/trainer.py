@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from ..inits import stream as _stream
+from ..inits.stream import layer_seed
 from ..inits.registry import init as init_by_name
 from ..inits.validate import fmt
 from .networks import MLP, _Optimizer
@@ -20,11 +21,6 @@ from .results import DIVERGED, TrainConfig, TrainResult
 SHUFFLE_STREAM = 1 << 32
 # Plain "uniform"/"normal" in training mean the classic small inits, not U[0, 1) / N(0, 1):
 TRAIN_DEFAULTS = {"uniform": {"low": -0.05, "high": 0.05}, "normal": {"std": 0.01}}
-
-
-def layer_seed(seed: int, layer: int) -> int:
-    """Seed of layer `layer`'s (1-based) weight."""
-    return _stream.substream(seed, layer)
 
 
 def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:

@@ -221,8 +221,9 @@ def test_registry_knows_framework_names():
               "keras.he_normal", "flux.kaiming_uniform", "jax.lecun_normal", "orthogonal", "sparse", "dirac"):
         assert n in names
     for n in names:
-        kw = {"sparsity": 0.5} if "sparse" in n else {}
-        assert pj.init(n, (6, 4), seed=0, **kw, **B).shape == (6, 4), n
+        kw = {"sparsity": 0.5} if "sparse" in n else {"val": 0.5} if n == "torch.constant" else {}
+        shape = (6, 4, 3) if n == "torch.dirac" else (6, 4)          # torch's dirac_ is for 3-D to 5-D
+        assert pj.init(n, shape, seed=0, **kw, **B).shape == shape, n
     # Keras/JAX *_normal are truncated at 2 std; PyTorch/Flux ones are not
     k = pj.init("keras.he_normal", (300, 400), seed=1, **B)
     assert np.abs(k).max() <= 2 * math.sqrt(2 / 400) / 0.87962566103423978

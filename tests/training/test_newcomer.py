@@ -114,8 +114,10 @@ def test_unknown_name_points_at_the_list():
 
 def test_list_shows_arguments():
     p = cli("list")
-    line = next(l for l in p.stdout.splitlines() if l.startswith("torch.kaiming_normal "))
+    line = next(l for l in p.stdout.splitlines() if l.startswith("kaiming_normal "))
     assert "a=None" in line and "mode='fan_in'" in line
+    line = next(l for l in p.stdout.splitlines() if l.startswith("torch.kaiming_normal "))
+    assert "a=0" in line and "nonlinearity='leaky_relu'" in line           # torch's own arguments
     d = json.loads(cli("list", "--json").stdout)
     assert d["keras.random_uniform"]["arguments"] == {"low": -0.05, "high": 0.05}
 

@@ -1,0 +1,249 @@
+"""pyjinit's weights in PyTorch tensors and models (``pyjinit.torch``; torch is imported here only).
+
+- ``init_(tensor, name, seed=..., **kw)``: fill one tensor in place, like ``torch.nn.init.*_``.
+- ``initialize(model, weight=..., bias=..., seed=..., preset=...)``: every parameter of a model in one call.
+- ``initialize_weights(model, method="he", seed=...)``: the form tutorials teach.
+
+Values are computed on the host (float64 for float64 tensors, float32 otherwise) by pyjinit and copied into
+the tensor, whatever its device and dtype (float16 and bfloat16 are rounded from float32). Which stream a
+parameter draws from depends only on the seed and the parameter's place in the model (docs/stream.md §6):
+parameter j (0-based) of the l-th module that owns parameters (1-based, registration order) uses
+``param_seed(seed, l, j)``: the weight of layer l ``substream(seed, l)``, as the trainer, so the default
+MNIST network initialized here equals the NumPy trainer's and Flux's starting network.
+
+>>> import torch, pyjinit.torch as pt                                    # doctest: +SKIP
+>>> model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+>>> pt.initialize(model, weight="he", bias="zeros", seed=0)              # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..inits import api
+from ..inits.registry import check_name, init
+from ..inits.stream import param_seed
+from ..inits.validate import check_choice, fmt
+
+PRESETS = ("torch", "keras", "flax", "flux")
+METHODS = {  # initialize_weights(method=...): (weight initializer, bias initializer); the papers' meaning
+    "he": ("torch.kaiming_normal", "zeros"), "kaiming": ("torch.kaiming_normal", "zeros"),
+    "he_uniform": ("torch.kaiming_uniform", "zeros"),
+    "xavier": ("torch.xavier_uniform", "zeros"), "glorot": ("torch.xavier_uniform", "zeros"),
+    "xavier_normal": ("torch.xavier_normal", "zeros"),
+    "lecun": ("lecun", "zeros"), "orthogonal": ("orthogonal", "zeros"),
+    "normal": ("normal", "zeros"), "uniform": ("uniform", "zeros"), "torch": (None, None),
+}
+_NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm) + (
+    (nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ())
+_WEIGHTED = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
+_RNN = (nn.RNNBase,)
+
+
+def _host_dtype(t: torch.Tensor) -> str:
+    return "float64" if t.dtype == torch.float64 else "float32"
+
+
+def _copy_into(tensor: torch.Tensor, arr: np.ndarray) -> torch.Tensor:
+    with torch.no_grad():
+        tensor.copy_(torch.from_numpy(np.ascontiguousarray(arr)))     # casts the dtype, moves to the device
+    return tensor
+
+
+def init_(tensor, name: str, *, seed=None, **kw):
+    """Fill ``tensor`` in place with the initializer ``name`` (any name of ``pyjinit.initializers()``:
+    ``"torch.kaiming_uniform"`` with torch's own arguments, ``"he"``, ``"keras.glorot_uniform"``, ...) and return
+    it, like ``torch.nn.init.*_``. The tensor's shape is read in PyTorch order ``(out, in, *kernel)``.
+
+    >>> import torch, math                                              # doctest: +SKIP
+    >>> w = init_(torch.empty(128, 784), "torch.kaiming_uniform", a=math.sqrt(5), seed=0)   # doctest: +SKIP
+    """
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
+    if not tensor.is_floating_point():
+        raise TypeError(f"tensor must have a floating-point dtype, got {tensor.dtype}")
+    if tensor.is_meta:
+        raise ValueError("tensor is on the meta device (it has no memory): materialize the model first, e.g. "
+                         "pyjinit.torch.initialize(model, ..., device='cpu')")
+    arr = init(check_name(name), tuple(tensor.shape), dtype=_host_dtype(tensor), seed=seed, **kw)
+    return _copy_into(tensor, arr)
+
+
+def _fan_in(w: torch.Tensor) -> int:
+    """torch's _calculate_fan_in_and_fan_out(w)[0]: size(1) times the receptive field."""
+    return w.shape[1] * math.prod(w.shape[2:]) if w.dim() >= 2 else 0
+
+
+def _preset_rule(preset: str, module, pname: str, p, mha_out: set):
+    """(initializer name, kwargs) for parameter `pname` of `module` under `preset`, or None if no rule."""
+    if isinstance(module, _NORMS):
+        return ("ones", {}) if pname == "weight" else ("zeros", {})
+    if isinstance(module, nn.Embedding):
+        if pname != "weight":
+            return None
+        return {"torch": ("torch.normal", {}), "flux": ("normal", {}), "keras": ("keras.random_uniform", {}),
+                "flax": ("normal", {"std": 1 / math.sqrt(p.shape[1])})}[preset]
+    if isinstance(module, _RNN):
+        if preset == "torch":
+            s = 1 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0.0
+            return "torch.uniform", {"a": -s, "b": s}
+        if pname.startswith("bias"):
+            return "zeros", {}                 # Keras's LSTM forget-gate bias 1 is set after (initialize)
+        if preset != "flux" and (pname.startswith("weight_hh") or pname.startswith("weight_hr")):
+            return "orthogonal", {}            # Keras and Flax: orthogonal recurrent kernels; Flux: glorot
+        return {"keras": ("xavier", {"distribution": "uniform"}), "flux": ("xavier", {"distribution": "uniform"}),
+                "flax": ("jax.lecun_normal", {})}[preset]
+    if isinstance(module, nn.MultiheadAttention):
+        if "bias_k" in pname or "bias_v" in pname:
+            return ("torch.xavier_normal", {}) if preset == "torch" else ("zeros", {})
+        if "bias" in pname:
+            return "zeros", {}
+        return {"torch": ("torch.xavier_uniform", {}), "keras": ("xavier", {"distribution": "uniform"}),
+                "flux": ("xavier", {"distribution": "uniform"}), "flax": ("jax.lecun_normal", {})}[preset]
+    if isinstance(module, _WEIGHTED):
+        w = module.weight
+        if preset == "torch":
+            if isinstance(module, nn.Bilinear):
+                b = 1 / math.sqrt(w.shape[1])
+                return "torch.uniform", {"a": -b, "b": b}
+            if pname == "weight":
+                return "torch.kaiming_uniform", {"a": math.sqrt(5)}
+            if id(module) in mha_out:               # MultiheadAttention zeroes its out_proj bias
+                return "zeros", {}
+            fi = _fan_in(w)
+            b = 1 / math.sqrt(fi) if fi > 0 else 0.0
+            return "torch.uniform", {"a": -b, "b": b}
+        if pname == "bias":
+            return "zeros", {}
+        return {"keras": ("xavier", {"distribution": "uniform"}), "flux": ("xavier", {"distribution": "uniform"}),
+                "flax": ("jax.lecun_normal", {})}[preset]
+    return None
+
+
+def _is_weight(module, pname: str) -> bool | None:
+    """True for the main weights `weight=` applies to, False for biases `bias=` applies to, None otherwise."""
+    if isinstance(module, _NORMS):
+        return None
+    if isinstance(module, (_WEIGHTED + _RNN + (nn.Embedding, nn.MultiheadAttention))):
+        if "bias" in pname:
+            return False if pname not in ("bias_k", "bias_v") else None
+        return True
+    return None
+
+
+def layers(model) -> list:
+    """The modules of `model` that own parameters, in registration order: layer l (1-based) is layers[l-1]."""
+    return [(n, m) for n, m in model.named_modules() if next(m.parameters(recurse=False), None) is not None]
+
+
+def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=True, device=None,
+               weight_kwargs=None, bias_kwargs=None):
+    """Initialize every parameter of ``model`` in place, in one call, and return the model.
+
+    - ``weight``, ``bias``: initializer names for the weights and biases of Linear, Conv1d/2d/3d,
+      ConvTranspose*, Bilinear, Embedding, RNN/LSTM/GRU (every weight_ih/hh and bias) and
+      MultiheadAttention (``weight_kwargs``/``bias_kwargs`` go with them). Norm layers (LayerNorm, BatchNorm,
+      GroupNorm, RMSNorm) get ones and zeros.
+    - ``preset``: a framework's defaults for everything not given: "torch" reproduces each module's own
+      ``reset_parameters`` (kaiming_uniform a=√5 weight and U(±1/√fan_in) bias; Bilinear U(±1/√in1);
+      Embedding N(0, 1) with the padding row zero; RNNs U(±1/√hidden); MultiheadAttention xavier_uniform and
+      zero biases); "keras": glorot_uniform weights, orthogonal recurrent weights, zero biases but an LSTM's
+      forget-gate bias 1 (``unit_forget_bias``), Embedding U(±0.05); "flux" (0.15+): glorot_uniform for all
+      weights (recurrent too), zero biases, Embedding N(0, 1); "flax": lecun_normal (truncated) weights,
+      orthogonal recurrent weights, zero biases, Embedding N(0, 1/features). Without ``preset``, ``weight`` is required and ``bias`` defaults to
+      zeros.
+    - A parameter of a module type without a rule raises TypeError naming it; ``strict=False`` leaves it.
+    - ``seed``: the model's seed (None draws one: ``pyjinit.last_seed()``). Parameter j of layer l uses
+      ``param_seed(seed, l, j)`` (see the module docstring): the values do not depend on the device, the
+      dtype or the order of calls.
+    - ``device``: for a model on the ``meta`` device (built with ``torch.device("meta")``, no memory), the
+      device to materialize it on (``model.to_empty(device=device)``) before initializing it once; BatchNorm
+      running statistics are reset.
+
+    >>> import torch, pyjinit.torch as pt                                      # doctest: +SKIP
+    >>> with torch.device("meta"):                                             # doctest: +SKIP
+    ...     big = torch.nn.Linear(50_000, 50_000)
+    >>> pt.initialize(big, preset="torch", seed=0, device="cpu")               # doctest: +SKIP
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if preset is not None:
+        preset = check_choice("preset", preset, PRESETS)
+    if preset is None and weight is None:
+        raise TypeError("initialize needs weight= (an initializer name, e.g. 'he') or preset= "
+                        f"(one of {', '.join(PRESETS)})")
+    for arg, v in (("weight", weight), ("bias", bias)):
+        if v is not None:
+            check_name(v)
+    if bias is None and preset is None:
+        bias = "zeros"
+    seed = api.new_seed() if seed is None else seed
+    on_meta = any(p.is_meta for p in model.parameters())
+    if on_meta:
+        if device is None:
+            raise ValueError("model is on the meta device: pass device= (e.g. 'cpu' or 'cuda') to materialize "
+                             "it there and initialize it in one step")
+        model.to_empty(device=device)
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._NormBase):
+                m.reset_running_stats()
+    elif device is not None:
+        model.to(device)
+    mha_out = {id(m.out_proj) for m in model.modules() if isinstance(m, nn.MultiheadAttention)}
+    plan = []
+    for l, (mname, module) in enumerate(layers(model), start=1):
+        for j, (pname, p) in enumerate(module.named_parameters(recurse=False)):
+            kind = _is_weight(module, pname)
+            rule = None
+            if kind is True and weight is not None:
+                rule = (weight, dict(weight_kwargs or {}))
+            elif kind is False and bias is not None:
+                rule = (bias, dict(bias_kwargs or {}))
+            elif preset is not None:
+                rule = _preset_rule(preset, module, pname, p, mha_out)
+            elif isinstance(module, _NORMS):
+                rule = ("ones", {}) if pname == "weight" else ("zeros", {})
+            if rule is None:
+                if strict:
+                    where = f"{mname}.{pname}" if mname else pname
+                    raise TypeError(f"initialize has no rule for parameter {fmt(where)} of a {type(module).__name__}"
+                                    " (pass weight=/preset= for it, or strict=False to leave it as it is)")
+                continue
+            plan.append((p, rule, param_seed(seed, l, j), module, pname))
+    for p, (name, kw), s, module, pname in plan:           # every rule checked before anything is written
+        init_(p, name, seed=s, **kw)
+        if isinstance(module, nn.Embedding) and pname == "weight" and module.padding_idx is not None \
+                and preset == "torch" and weight is None:
+            with torch.no_grad():
+                p[module.padding_idx].fill_(0)
+        if isinstance(module, nn.LSTM) and pname.startswith("bias_ih") and preset == "keras" and bias is None:
+            h = module.hidden_size                  # gates i, f, g, o: Keras's unit_forget_bias
+            with torch.no_grad():
+                p[h:2 * h].fill_(1)
+    return model
+
+
+def initialize_weights(model, method="he", *, seed=None, strict=True):
+    """The tutorials' ``initialize_weights(model)``, with a stated meaning. ``method``:
+
+    - "he"/"kaiming": weights ``kaiming_normal_(mode="fan_in", nonlinearity="relu")``, N(0, 2/fan_in) as in
+      He et al. (2015); "he_uniform": ``kaiming_uniform_`` (U(±√(6/fan_in)));
+    - "xavier"/"glorot": weights ``xavier_uniform_``, U(±√(6/(fan_in+fan_out))) as in Glorot & Bengio (2010);
+      "xavier_normal";
+    - "lecun", "orthogonal", "normal" (N(0, 1)), "uniform" (U[0, 1)); "torch": PyTorch's own defaults;
+    - biases zero, norm layers ones/zeros, Embedding and RNN weights with the same weight initializer.
+
+    A widely copied version calls ``kaiming_uniform_(a=√5)`` "He": that is PyTorch's default, U(±1/√fan_in),
+    whose variance 1/(3 fan_in) is a third of LeCun's and a sixth of He's; and it gives biases a constant 0.01,
+    which none of the papers nor Keras, Flax or Flux do. Here "he" means the paper's initializer and biases
+    are zero; ``method="torch"`` is PyTorch's default if that is what you want.
+    """
+    m = check_choice("method", method, tuple(METHODS))
+    if m == "torch":
+        return initialize(model, preset="torch", seed=seed, strict=strict)
+    w, b = METHODS[m]
+    kw = {"nonlinearity": "relu"} if w == "torch.kaiming_normal" or w == "torch.kaiming_uniform" else {}
+    return initialize(model, weight=w, bias=b, seed=seed, strict=strict, weight_kwargs=kw)

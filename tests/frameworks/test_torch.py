@@ -1,0 +1,258 @@
+"""pyjinit.torch against PyTorch's own initializers and modules.
+
+Random initializers are compared by distribution with scipy's two-sample Kolmogorov-Smirnov test against
+torch's own sample (same shape, fixed seeds on both sides, so each test is deterministic): a comparison
+fails when p < 1e-3, which a correct implementation does with probability 1e-3 per comparison. Bounds are
+checked exactly; deterministic initializers are compared element for element.
+"""
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch is not installed (.ci/run installs the CPU build)")
+stats = pytest.importorskip("scipy.stats")
+
+import pyjinit as pj  # noqa: E402
+import pyjinit.torch as pt  # noqa: E402
+from pyjinit.training.trainer import initial_weights  # noqa: E402
+
+ALPHA = 1e-3
+
+
+def ks(a, b):
+    a = np.asarray(a, np.float64).ravel()
+    b = np.asarray(b, np.float64).ravel()
+    return stats.ks_2samp(a, b).pvalue
+
+
+def theirs(fn, shape, *args, **kw):
+    torch.manual_seed(1234)
+    t = torch.empty(shape)
+    fn(t, *args, **kw)
+    return t.numpy()
+
+
+# --- torch.* names: torch's argument names, defaults and edges -----------------------------------------------
+
+RANDOM = [
+    ("torch.uniform", torch.nn.init.uniform_, {"a": -0.3, "b": 0.7}),
+    ("torch.normal", torch.nn.init.normal_, {"mean": 0.5, "std": 2.0}),
+    ("torch.xavier_uniform", torch.nn.init.xavier_uniform_, {"gain": 1.3}),
+    ("torch.xavier_normal", torch.nn.init.xavier_normal_, {}),
+    ("torch.kaiming_uniform", torch.nn.init.kaiming_uniform_, {"a": math.sqrt(5)}),        # nn.Linear's own
+    ("torch.kaiming_uniform", torch.nn.init.kaiming_uniform_, {}),                         # default leaky_relu, a=0
+    ("torch.kaiming_normal", torch.nn.init.kaiming_normal_, {"mode": "fan_out", "nonlinearity": "relu"}),
+    ("torch.kaiming_normal", torch.nn.init.kaiming_normal_, {"nonlinearity": "tanh", "a": 3.0}),  # a ignored
+    ("torch.trunc_normal", torch.nn.init.trunc_normal_, {"mean": 1.0, "std": 0.5, "a": 0.0, "b": 1.5}),
+    ("torch.orthogonal", torch.nn.init.orthogonal_, {"gain": 2.0}),
+]
+
+
+@pytest.mark.parametrize("name,fn,kw", RANDOM, ids=[f"{r[0]}-{i}" for i, r in enumerate(RANDOM)])
+@pytest.mark.parametrize("shape", [(256, 128), (64, 32, 3, 3)])
+def test_torch_names_match_torch_by_distribution(name, fn, kw, shape):
+    ours = pj.init(name, shape, seed=7, backend="numpy", **kw)
+    ref = theirs(fn, shape, **kw)
+    assert ours.shape == ref.shape == shape
+    assert ks(ours, ref) > ALPHA
+    if name in ("torch.uniform", "torch.xavier_uniform", "torch.kaiming_uniform", "torch.trunc_normal"):
+        assert ours.min() >= ref.min() - 1e-3 * abs(ref.min()) - 1e-6 and ours.max() <= ref.max() * (1 + 1e-3) + 1e-6
+
+
+def test_kaiming_uniform_a_sqrt5_is_nn_linears_bound():
+    w = pj.init("torch.kaiming_uniform", (128, 784), a=math.sqrt(5), seed=0, backend="numpy")
+    bound = 1 / math.sqrt(784)
+    assert np.abs(w).max() <= bound and np.abs(w).max() > bound * (1 - 1e-3)
+
+
+@pytest.mark.parametrize("name,fn,kw,shape", [
+    ("torch.zeros", torch.nn.init.zeros_, {}, (3, 4)), ("torch.ones", torch.nn.init.ones_, {}, (3, 4)),
+    ("torch.constant", torch.nn.init.constant_, {"val": 0.25}, (2, 5)), ("torch.eye", torch.nn.init.eye_, {}, (3, 5)),
+    ("torch.dirac", torch.nn.init.dirac_, {"groups": 2}, (8, 4, 3, 3)),
+    ("torch.dirac", torch.nn.init.dirac_, {}, (4, 4, 4)),
+])
+def test_deterministic_torch_names_equal_torch(name, fn, kw, shape):
+    assert np.array_equal(pj.init(name, shape, seed=0, **kw), theirs(fn, shape, **kw))
+
+
+def test_sparse_like_torch_including_sparsity_above_one():
+    w = pj.init("torch.sparse", (40, 30), sparsity=0.25, seed=3, backend="numpy")
+    ref = theirs(torch.nn.init.sparse_, (40, 30), 0.25)
+    assert [(w[:, j] == 0).sum() for j in range(30)] == [(ref[:, j] == 0).sum() for j in range(30)]
+    assert not pj.init("torch.sparse", (5, 4), sparsity=1.5, seed=3).any()
+    assert not theirs(torch.nn.init.sparse_, (5, 4), 1.5).any()
+
+
+@pytest.mark.parametrize("name,shape", [("torch.xavier_uniform", (5,)), ("torch.kaiming_normal", (5,)),
+                                        ("torch.eye", (2, 2, 2)), ("torch.dirac", (3, 3))])
+def test_torch_names_refuse_the_shapes_torch_refuses(name, shape):
+    with pytest.raises(ValueError, match="as torch.nn.init"):
+        pj.init(name, shape, seed=0)
+    with pytest.raises(ValueError):
+        theirs(getattr(torch.nn.init, name.split(".")[1] + "_"), shape)
+
+
+def test_torch_names_take_torchs_arguments_only():
+    with pytest.raises(TypeError, match="pass seed= instead"):
+        pj.init("torch.kaiming_normal", (3, 3), generator=torch.Generator())
+    with pytest.raises(TypeError, match="takes a, mode, nonlinearity"):
+        pj.init("torch.kaiming_normal", (3, 3), distribution="uniform")
+    with pytest.raises(TypeError, match="needs val"):
+        pj.init("torch.constant", (3, 3))
+
+
+def test_a_tensor_as_shape_is_a_short_error():
+    with pytest.raises(ValueError) as e:
+        pj.he_init(torch.nn.Linear(784, 128).weight)
+    assert len(str(e.value)) < 300 and "pyjinit.torch.init_" in str(e.value)
+
+
+# --- init_: any dtype, in place -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_init_in_place_any_dtype(dtype):
+    t = torch.empty(16, 8, dtype=dtype)
+    out = pt.init_(t, "xavier", seed=4)
+    assert out is t and t.dtype == dtype
+    host = "float64" if dtype == torch.float64 else "float32"
+    ref = torch.from_numpy(pj.xavier_init((16, 8), seed=4, dtype=host, backend="numpy")).to(dtype)
+    assert torch.equal(t, ref)
+
+
+def test_init_refuses_non_float_and_meta():
+    with pytest.raises(TypeError, match="floating-point"):
+        pt.init_(torch.zeros(3, 3, dtype=torch.int64), "he", seed=0)
+    with pytest.raises(ValueError, match="meta device"):
+        pt.init_(torch.empty(3, 3, device="meta"), "he", seed=0)
+
+
+# --- initialize: the model in one call ----------------------------------------------------------------------------
+
+def mnist_mlp():
+    return torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64), torch.nn.ReLU(),
+                               torch.nn.Linear(64, 10))
+
+
+@pytest.mark.parametrize("init", ["he", "xavier", "orthogonal", "uniform"])
+def test_default_mnist_network_equals_the_trainers(init):
+    m = pt.initialize(mnist_mlp(), weight=init, seed=11)
+    kw = {"low": -0.05, "high": 0.05} if init == "uniform" else None      # the trainer's small uniform
+    if kw:
+        m = pt.initialize(mnist_mlp(), weight=init, weight_kwargs=kw, seed=11)
+    ws = initial_weights([784, 128, 64, 10], init, None, 11, backend="numpy")
+    for layer, w in zip((m[0], m[2], m[4]), ws):
+        assert np.array_equal(layer.weight.detach().numpy(), w)
+        assert not layer.bias.detach().numpy().any()
+
+
+def test_streams_do_not_depend_on_dtype_device_or_order():
+    """Each parameter draws from param_seed(seed, l, j) whatever its dtype: float16/bfloat16 get the float32
+    values rounded, float64 the stream's float64 values (docs/stream.md: float64 maps whole 64-bit words)."""
+    from pyjinit.inits.stream import param_seed
+
+    a = pt.initialize(mnist_mlp(), preset="torch", seed=5)
+    half = pt.initialize(mnist_mlp().to(torch.bfloat16), preset="torch", seed=5)
+    for pa, ph in zip(a.parameters(), half.parameters()):
+        assert torch.equal(pa.detach().to(torch.bfloat16), ph.detach())
+    d = pt.initialize(mnist_mlp().double(), preset="torch", seed=5)
+    w = pj.init("torch.kaiming_uniform", (128, 784), a=math.sqrt(5), seed=param_seed(5, 1, 0), dtype="float64")
+    assert np.array_equal(d[0].weight.detach().numpy(), w)
+    c = mnist_mlp()
+    pt.initialize(c[4], preset="torch", seed=5)                        # another order of calls first
+    pt.initialize(c, preset="torch", seed=5)
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), c.parameters()))
+
+
+def torch_reset(module_fn):
+    torch.manual_seed(99)
+    return module_fn()
+
+
+MODULES = {
+    "linear": lambda: torch.nn.Linear(300, 200),
+    "conv2d": lambda: torch.nn.Conv2d(16, 32, 3),
+    "conv1d": lambda: torch.nn.Conv1d(8, 64, 5),
+    "convT2d": lambda: torch.nn.ConvTranspose2d(16, 8, 4, groups=2),
+    "conv3d": lambda: torch.nn.Conv3d(4, 8, 3),
+    "embedding": lambda: torch.nn.Embedding(500, 32, padding_idx=3),
+    "lstm": lambda: torch.nn.LSTM(20, 40, num_layers=2, bidirectional=True),
+    "gru": lambda: torch.nn.GRU(12, 30),
+    "rnn": lambda: torch.nn.RNN(12, 30),
+    "mha": lambda: torch.nn.MultiheadAttention(64, 8, add_bias_kv=True),
+    "bilinear": lambda: torch.nn.Bilinear(20, 30, 40),
+    "layernorm": lambda: torch.nn.LayerNorm(50),
+    "batchnorm": lambda: torch.nn.BatchNorm2d(50),
+    "groupnorm": lambda: torch.nn.GroupNorm(5, 50),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MODULES))
+def test_preset_torch_reproduces_reset_parameters(kind):
+    ref = dict(torch_reset(MODULES[kind]).named_parameters())
+    ours = dict(pt.initialize(MODULES[kind](), preset="torch", seed=21).named_parameters())
+    assert ours.keys() == ref.keys()
+    for name, p in ours.items():
+        a, b = p.detach().numpy(), ref[name].detach().numpy()
+        assert a.shape == b.shape
+        if np.ptp(b) == 0:                                              # constants (ones, zeros) exactly
+            assert np.array_equal(a, b), name
+            continue
+        assert ks(a, b) > ALPHA, name
+        assert np.abs(a).max() <= np.abs(b).max() * 1.25 + 1e-6, name   # same bounds (uniform: exactly below)
+    if kind == "embedding":
+        assert not ours["weight"][3].any()                             # padding_idx row
+
+
+def test_strict_names_the_unknown_module_and_non_strict_leaves_it():
+    class Scale(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.s = torch.nn.Parameter(torch.full((3,), 7.0))
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), Scale())
+    with pytest.raises(TypeError, match="'1.s' of a Scale"):
+        pt.initialize(model, preset="torch", seed=0)
+    pt.initialize(model, preset="torch", seed=0, strict=False)
+    assert torch.equal(model[1].s, torch.full((3,), 7.0))
+
+
+def test_meta_model_is_materialized_and_initialized_once():
+    with torch.device("meta"):
+        big = torch.nn.Sequential(torch.nn.Linear(300, 200), torch.nn.BatchNorm1d(200), torch.nn.Linear(200, 10))
+    pt.initialize(big, preset="torch", seed=3, device="cpu")
+    cpu = pt.initialize(torch.nn.Sequential(torch.nn.Linear(300, 200), torch.nn.BatchNorm1d(200),
+                                            torch.nn.Linear(200, 10)), preset="torch", seed=3)
+    assert all(torch.equal(x, y) for x, y in zip(big.parameters(), cpu.parameters()))
+    assert torch.equal(big[1].running_var, torch.ones(200)) and torch.equal(big[1].running_mean, torch.zeros(200))
+    with torch.device("meta"):
+        again = torch.nn.Linear(3, 3)
+    with pytest.raises(ValueError, match="pass device="):
+        pt.initialize(again, preset="torch", seed=0)
+
+
+def test_keras_preset_lstm_forget_bias_and_orthogonal_recurrent():
+    lstm = pt.initialize(torch.nn.LSTM(10, 20), preset="keras", seed=1)
+    b = lstm.bias_ih_l0.detach().numpy()
+    assert (b[20:40] == 1).all() and not b[:20].any() and not lstm.bias_hh_l0.detach().numpy().any()
+    w = lstm.weight_hh_l0.detach().numpy().astype(np.float64)          # (80, 20): orthonormal columns
+    assert np.allclose(w.T @ w, np.eye(20), atol=1e-5)
+
+
+def test_initialize_weights_means_the_papers():
+    m = pt.initialize_weights(mnist_mlp(), "he", seed=0)
+    w = m[0].weight.detach().numpy()
+    n = w.size                                 # std of the sample std: sigma/sqrt(2n); 5 sigma
+    assert abs(w.std() - math.sqrt(2 / 784)) < 5 * math.sqrt(2 / 784) / math.sqrt(2 * n)
+    assert not m[0].bias.detach().numpy().any()
+    x = pt.initialize_weights(mnist_mlp(), "xavier", seed=0)[0].weight.detach().numpy()
+    assert np.abs(x).max() <= math.sqrt(6 / (784 + 128))
+    with pytest.raises(ValueError, match="method must be one of"):
+        pt.initialize_weights(mnist_mlp(), "kaiming_he")
+
+
+def test_initialize_needs_weight_or_preset():
+    with pytest.raises(TypeError, match="needs weight="):
+        pt.initialize(mnist_mlp(), seed=0)
+    with pytest.raises(ValueError, match="preset must be one of"):
+        pt.initialize(mnist_mlp(), preset="jax", seed=0)
