@@ -17,7 +17,8 @@ PKG = Path(__file__).resolve().parents[1] / "pyjinit"
 LAYERS = {"julia": 0, "inits": 1, "support": -1, "frameworks": 2, "training": 3}
 # Optional dependencies and the only modules that may import them.
 OPTIONAL = {"matplotlib": {"pyjinit.training.plots"}, "juliacall": {"pyjinit.julia.bridge"},
-            "juliapkg": {"pyjinit.julia.bridge"}, "tqdm": {"pyjinit.support.progress"}, "torch": {"pyjinit.frameworks.torch"}}
+            "juliapkg": {"pyjinit.julia.bridge"}, "tqdm": {"pyjinit.support.progress"}, "torch": {"pyjinit.frameworks.torch"}, "keras": {"pyjinit.frameworks.keras"},
+            "jax": {"pyjinit.frameworks.jax"}, "flax": set()}
 
 
 def module_name(path: Path, root: Path) -> str:

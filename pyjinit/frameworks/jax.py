@@ -1,0 +1,122 @@
+"""pyjinit's weights in JAX and Flax (``pyjinit.jax``; jax is imported here only).
+
+- ``initializer(name, **kw)`` returns ``init(key, shape, dtype=jnp.float32)``, usable as Flax's
+  ``kernel_init=``/``bias_init=`` and inside ``jax.jit``: the values are computed on the host through
+  ``jax.pure_callback``. The key's bits (``jax.random.key_data``: two uint32 words, hi and lo) are the seed:
+  ``seed = hi * 2^32 + lo``.
+- ``initialize(params, weight=..., bias=..., seed=...)`` (re)initializes a Flax ``params`` tree by the
+  layer-order rule of docs/stream.md §6: Flax derives each layer's key from its path, so per-layer keys alone
+  cannot give another framework's model; this can.
+
+Shapes are Flax's ``(*kernel, in, out)`` (the Keras layout): a Dense kernel is the transpose of the same
+layer's PyTorch weight. float64 needs ``jax_enable_x64``; float16/bfloat16 are rounded from float32.
+
+>>> import flax.linen as nn, pyjinit.jax as pjx                          # doctest: +SKIP
+>>> layer = nn.Dense(64, kernel_init=pjx.initializer("he"))              # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..inits import api
+from ..inits.registry import check_name, init
+from ..inits.stream import param_seed
+from ..inits.validate import fmt
+
+
+def key_seed(key_bits) -> int:
+    """The seed of a JAX key's data (uint32 words, most significant first)."""
+    seed = 0
+    for w in np.asarray(key_bits, dtype=np.uint32).ravel():
+        seed = (seed << 32) | int(w)
+    return seed % (1 << 128)
+
+
+def _key_data(key):
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return jax.random.key_data(key)
+    return key
+
+
+def _host_dtype(dtype) -> str:
+    return "float64" if jnp.dtype(dtype) == jnp.float64 else "float32"
+
+
+def initializer(name: str, **kw):
+    """``init(key, shape, dtype=jnp.float32)`` computing the pyjinit initializer ``name`` (any name of
+    ``pyjinit.initializers()``, with its keyword arguments) on Flax-layout shapes, seeded by the key's bits.
+
+    >>> import jax, pyjinit.jax as pjx                                   # doctest: +SKIP
+    >>> w = jax.jit(pjx.initializer("he"), static_argnums=(1,))(jax.random.key(0), (784, 128))   # doctest: +SKIP
+    """
+    check_name(name)
+
+    def init_fn(key, shape, dtype=jnp.float32):
+        shape = tuple(int(d) for d in shape)
+        host = _host_dtype(dtype)
+
+        def compute(bits):
+            return np.asarray(init(name, shape, dtype=host, seed=key_seed(bits), layout="keras", **kw))
+
+        out = jax.pure_callback(compute, jax.ShapeDtypeStruct(shape, jnp.dtype(host)), _key_data(key))
+        return out.astype(dtype)
+
+    init_fn.__name__ = f"pyjinit_{name.replace('.', '_')}"
+    return init_fn
+
+
+def _layers(params) -> list:
+    """[(path, {name: array})] of the dicts of `params` whose values are arrays, in the tree's order."""
+    out = []
+
+    def walk(path, node):
+        if hasattr(node, "items"):
+            leaves = {k: v for k, v in node.items() if not hasattr(v, "items")}
+            if leaves:
+                out.append((path, leaves))
+            for k, v in node.items():
+                if hasattr(v, "items"):
+                    walk(path + (k,), v)
+
+    walk((), params.get("params", params) if hasattr(params, "get") else params)
+    return out
+
+
+def initialize(params, weight, bias="zeros", *, seed=None, weight_kwargs=None, bias_kwargs=None):
+    """A new Flax ``params`` tree (a dict; the input is not changed) with every kernel and embedding from
+    ``weight``, every bias from ``bias`` and norm scales one, following the layer-order rule: the l-th dict
+    of arrays in the tree's order (for Flax's own init, the order the layers were called) is layer l, its
+    j-th entry uses ``param_seed(seed, l, j)``. An entry it does not know (not kernel, bias, embedding or
+    scale) is a TypeError naming it. ``seed=None`` draws one (``pyjinit.last_seed()``).
+
+    >>> params = pjx.initialize(model.init(key, x)["params"], "he", seed=0)   # doctest: +SKIP
+    """
+    check_name(weight)
+    check_name(bias)
+    seed = api.new_seed() if seed is None else seed
+    values = {}
+    for l, (path, leaves) in enumerate(_layers(params), start=1):
+        norm = "scale" in leaves
+        for j, (k, v) in enumerate(leaves.items()):
+            shape, host = tuple(v.shape), _host_dtype(v.dtype)
+            s = param_seed(seed, l, j)
+            if k in ("kernel", "embedding"):
+                a = init(weight, shape, dtype=host, seed=s, layout="keras", **(weight_kwargs or {}))
+            elif k == "bias":
+                a = np.zeros(shape, host) if norm else init(bias, shape, dtype=host, seed=s, **(bias_kwargs or {}))
+            elif k == "scale":
+                a = np.ones(shape, host)
+            else:
+                raise TypeError(f"initialize has no rule for {fmt('/'.join(path + (k,)))}")
+            values[path + (k,)] = jnp.asarray(a, dtype=v.dtype)
+
+    def rebuild(path, node):
+        if hasattr(node, "items"):
+            return {k: rebuild(path + (k,), v) for k, v in node.items()}
+        return values.get(path, node)
+
+    if hasattr(params, "get") and "params" in params:
+        return {**{k: v for k, v in params.items()}, "params": rebuild((), params["params"])}
+    return rebuild((), params)

@@ -1,0 +1,159 @@
+"""pyjinit.keras and pyjinit.jax against Keras's and JAX's own initializers and models.
+
+Random initializers are compared with the framework's own sample by a two-sample KS test (fixed seeds on
+both sides, so deterministic; p < 1e-3 fails, which a correct implementation does with probability 1e-3 per
+comparison). Model-level tests check element-for-element equality with the NumPy trainer's network.
+"""
+import math
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras", reason="keras is not installed (.ci/run installs it with jax and flax)")
+jax = pytest.importorskip("jax", reason="jax is not installed (.ci/run installs jax[cpu])")
+nn = pytest.importorskip("flax.linen", reason="flax is not installed (.ci/run installs it)")
+stats = pytest.importorskip("scipy.stats")
+import jax.numpy as jnp  # noqa: E402
+
+import pyjinit as pj  # noqa: E402
+import pyjinit.jax as pjx  # noqa: E402
+import pyjinit.keras as pk  # noqa: E402
+from pyjinit.training.trainer import initial_weights  # noqa: E402
+
+ALPHA = 1e-3
+SIZES = [784, 128, 64, 10]
+
+
+def ks(a, b):
+    return stats.ks_2samp(np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()).pvalue
+
+
+def trainer_weights(init="he", seed=11):
+    return initial_weights(SIZES, init, None, seed, backend="numpy")
+
+
+# --- Keras ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,theirs", [
+    ("keras.he_normal", keras.initializers.HeNormal), ("keras.glorot_uniform", keras.initializers.GlorotUniform),
+    ("keras.lecun_normal", keras.initializers.LecunNormal), ("keras.random_normal", keras.initializers.RandomNormal),
+    ("keras.truncated_normal", keras.initializers.TruncatedNormal),
+    ("keras.orthogonal", keras.initializers.Orthogonal),
+])
+@pytest.mark.parametrize("shape", [(300, 200), (3, 3, 32, 64)])
+def test_keras_initializer_matches_keras_by_distribution(name, theirs, shape):
+    ours = np.asarray(pk.Initializer(name, seed=3)(shape))
+    ref = np.asarray(theirs(seed=3)(shape))
+    assert ours.shape == ref.shape == shape
+    assert ks(ours, ref) > ALPHA
+
+
+def test_keras_initializer_seeding_and_identity():
+    a, b = pk.Initializer("he_normal", seed=4), pk.Initializer("he_normal")
+    assert np.array_equal(np.asarray(a((5, 3))), np.asarray(a((5, 3))))        # the same at every call
+    assert np.array_equal(np.asarray(b((5, 3))), np.asarray(b((5, 3))))        # unseeded: drawn once, as Keras
+    assert np.array_equal(np.asarray(a((5, 3))), pj.he_init((5, 3), seed=4, layout="keras"))
+    assert np.array_equal(np.asarray(pk.Initializer("keras.identity")((3, 3))),
+                          np.asarray(keras.initializers.Identity()((3, 3))))
+
+
+def test_keras_model_save_and_load_round_trip(tmp_path):
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, kernel_initializer=pk.Initializer(
+        "keras.glorot_normal", seed=9), bias_initializer=pk.Initializer("constant", value=0.5))])
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    assert np.array_equal(np.asarray(model.layers[0].kernel), np.asarray(again.layers[0].kernel))
+    cfg = again.layers[0].kernel_initializer.get_config()
+    assert isinstance(again.layers[0].kernel_initializer, pk.Initializer)
+    assert cfg == {"initializer": "keras.glorot_normal", "seed": 9}
+    assert again.layers[0].bias_initializer.get_config()["value"] == 0.5
+
+
+def keras_mlp():
+    return keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
+                             keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+
+
+def test_keras_model_equals_the_trainers_network():
+    m = pk.initialize(keras_mlp(), weight="he", seed=11)
+    for layer, w in zip(m.layers, trainer_weights()):
+        assert np.array_equal(np.asarray(layer.kernel).T, w)
+        assert not np.asarray(layer.bias).any()
+
+
+def test_keras_initialize_presets_and_strict():
+    lstm = keras.Sequential([keras.Input((5, 6)), keras.layers.LSTM(8), keras.layers.BatchNormalization()])
+    pk.initialize(lstm, preset="keras", seed=1)
+    cell = lstm.layers[0].cell
+    b = np.asarray(cell.bias)
+    assert (b[8:16] == 1).all() and not b[:8].any() and not b[16:].any()          # unit_forget_bias
+    r = np.asarray(cell.recurrent_kernel, np.float64)                             # (8, 32): orthonormal rows
+    assert np.allclose(r @ r.T, np.eye(8), atol=1e-5)
+    assert (np.asarray(lstm.layers[1].gamma) == 1).all()
+    with pytest.raises(TypeError, match="needs weight="):
+        pk.initialize(keras_mlp(), seed=0)
+
+
+# --- JAX / Flax -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,theirs", [
+    ("jax.lecun_normal", jax.nn.initializers.lecun_normal()), ("jax.he_uniform", jax.nn.initializers.he_uniform()),
+    ("jax.glorot_normal", jax.nn.initializers.glorot_normal()), ("jax.normal", jax.nn.initializers.normal()),
+    ("jax.orthogonal", jax.nn.initializers.orthogonal()),
+])
+@pytest.mark.parametrize("shape", [(300, 200), (3, 3, 32, 64)])
+def test_jax_initializer_matches_jax_by_distribution(name, theirs, shape):
+    ours = np.asarray(pjx.initializer(name)(jax.random.key(2), shape))
+    ref = np.asarray(theirs(jax.random.key(2), shape))
+    assert ours.shape == ref.shape == shape
+    assert ks(ours, ref) > ALPHA
+
+
+def test_the_key_bits_are_the_seed_and_jit_gives_the_same():
+    f = pjx.initializer("he")
+    key = jax.random.key(5)
+    assert pjx.key_seed(jax.random.key_data(key)) == 5
+    eager = np.asarray(f(key, (64, 32)))
+    jitted = np.asarray(jax.jit(f, static_argnums=(1,))(key, (64, 32)))
+    assert np.array_equal(eager, jitted)
+    assert np.array_equal(eager, pj.he_init((64, 32), seed=5, layout="keras"))
+    assert np.array_equal(np.asarray(f(jax.random.PRNGKey(5), (64, 32))), eager)     # raw uint32 keys too
+    assert f(key, (4, 3), jnp.bfloat16).dtype == jnp.bfloat16
+
+
+class FlaxMLP(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+        x = nn.relu(nn.Dense(128)(x))
+        x = nn.relu(nn.Dense(64)(x))
+        return nn.Dense(10)(x)
+
+
+def test_flax_params_equal_the_trainers_network():
+    params = FlaxMLP().init(jax.random.key(0), jnp.ones((1, 784)))
+    new = pjx.initialize(params, "he", seed=11)
+    for i, w in enumerate(trainer_weights()):
+        assert np.array_equal(np.asarray(new["params"][f"Dense_{i}"]["kernel"]).T, w)
+        assert not np.asarray(new["params"][f"Dense_{i}"]["bias"]).any()
+    assert FlaxMLP().apply(new, jnp.ones((2, 784))).shape == (2, 10)
+
+
+def test_flax_kernel_init_inside_a_jitted_init():
+    layer = nn.Dense(32, kernel_init=pjx.initializer("xavier"))
+    p = jax.jit(layer.init)(jax.random.key(1), jnp.ones((2, 16)))["params"]["kernel"]
+    assert p.shape == (16, 32) and np.abs(np.asarray(p)).max() <= math.sqrt(6 / 48)
+
+
+def test_all_three_frameworks_and_the_trainer_agree():
+    """One seed, one architecture: the same weights in PyTorch, Keras, Flax and the NumPy trainer."""
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    import pyjinit.torch as pt
+
+    tm = pt.initialize(torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64),
+                                           torch.nn.ReLU(), torch.nn.Linear(64, 10)), weight="xavier", seed=3)
+    km = pk.initialize(keras_mlp(), weight="xavier", seed=3)
+    fp = pjx.initialize(FlaxMLP().init(jax.random.key(0), jnp.ones((1, 784))), "xavier", seed=3)
+    for i, (w, tl, kl) in enumerate(zip(trainer_weights("xavier", 3), (tm[0], tm[2], tm[4]), km.layers)):
+        assert np.array_equal(tl.weight.detach().numpy(), w)
+        assert np.array_equal(np.asarray(kl.kernel).T, w)
+        assert np.array_equal(np.asarray(fp["params"][f"Dense_{i}"]["kernel"]).T, w)
