@@ -297,6 +297,36 @@ def pretrained_init(source, shape, *, dtype=F32, key=None, layout="torch"):
     return check_pretrained(load_pretrained(source, key), check_dims(shape), check_dtype(dtype))
 
 
+def flux_identity_init(shape, gain=1.0, shift=0, *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """Flux's ``identity_init(dims...; gain, shift)``: a vector is all zeros (Flux assumes a bias); a matrix
+    is ``gain * I``; a kernel connects channel i to i (i < min(in, out)) at the centre tap ``(k - 1) // 2``
+    (0-based: for an even k the *first* of the two middle taps, unlike ``identity_init``); ``shift`` then rolls
+    the array along Flux's first dimension (out for a matrix, the first kernel dimension for a kernel), as
+    Julia's ``circshift``. Deterministic: ``seed`` and ``backend`` are accepted and unused.
+
+    >>> flux_identity_init((2, 3), shift=1)
+    array([[0., 1., 0.],
+           [1., 0., 0.]], dtype=float32)
+    """
+    lay = check_choice("layout", layout, LAYOUTS)
+    dims = torch_shape(check_dims(shape), lay)
+    dt = check_dtype(dtype)
+    g = float(gain)
+    if isinstance(shift, bool) or not isinstance(shift, int):
+        raise ValueError(f"shift must be an integer, got {fmt(shift)}")
+    a = np.zeros(dims, dt)
+    if len(dims) == 2:
+        for i in range(min(dims)):
+            a[i, i] = g
+        a = np.roll(a, shift, axis=0)
+    elif len(dims) > 2:
+        centre = tuple((k - 1) // 2 for k in dims[2:])
+        for i in range(min(dims[0], dims[1])):
+            a[(i, i) + centre] = g
+        a = np.roll(a, shift, axis=len(dims) - 1)      # Flux dims (k..., in, out): the first is PyTorch's last
+    return from_torch(a, lay)
+
+
 PRESETS = ("torch", "keras", "flux", "flax")
 
 

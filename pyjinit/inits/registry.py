@@ -6,9 +6,12 @@ differs — Keras and JAX draw their *_normal initializers from a truncated norm
 """
 from __future__ import annotations
 
+import math
+
 from . import api as I
+from .numpy_backend import KERAS_TRUNC_STD
 from ..support.messages import near
-from .validate import check_dims, fmt
+from .validate import check_choice, check_dims, fmt
 
 _REGISTRY: dict = {}
 _ARGS: dict = {}            # framework names that take the framework's own arguments: name -> (spec, adapt)
@@ -95,7 +98,7 @@ def _frameworks():
                      ("normal", I.normal_init, {"std": 1e-2}), ("uniform", I.uniform_init, {"high": 1e-2}),
                      ("truncated_normal", I.truncated_normal_init, {"std": 1e-2}),
                      ("variance_scaling", I.variance_scaling_init, {}), ("orthogonal", I.orthogonal_init, {}),
-                     ("zeros", I.zeros_init, {}), ("ones", I.ones_init, {})):
+                     ("constant", I.constant_init, {}), ("zeros", I.zeros_init, {}), ("ones", I.ones_init, {})):
         _add(f"jax.{n}", f, f"jax.nn.initializers.{n}", **fx)
 
 
@@ -157,9 +160,206 @@ def _torch_args():
     _own_args("torch.sparse", {"sparsity": REQUIRED, "std": 0.01}, sparse)
 
 
+def _keras_order(torch_shape: tuple) -> tuple:
+    return tuple(torch_shape[2:]) + (torch_shape[1], torch_shape[0]) if len(torch_shape) >= 2 else tuple(torch_shape)
+
+
+def keras_fans(shape: tuple) -> tuple:
+    """Keras 3's compute_fans of a Keras-layout shape (*kernel, in, out): () -> (1, 1); (n,) -> (n, n);
+    (in, out); kernels: in and out times the receptive field."""
+    if len(shape) < 1:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    rf = math.prod(shape[:-2])
+    return shape[-2] * rf, shape[-1] * rf
+
+
+KERAS_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+
+
+def _keras_scaled(scale, mode, distribution, torch_shape):
+    """keras.initializers.VarianceScaling: scale / max(1, fan); "normal" means truncated (as Keras)."""
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not scale > 0:
+        raise ValueError(f"scale must be a number > 0 (as Keras), got {fmt(scale)}")
+    d = distribution.lower() if isinstance(distribution, str) else distribution
+    d = "truncated_normal" if d == "normal" else d
+    d = check_choice("distribution", d, KERAS_DISTRIBUTIONS)
+    m = check_choice("mode", mode, ("fan_in", "fan_out", "fan_avg"))
+    fi, fo = keras_fans(_keras_order(torch_shape))
+    n = {"fan_in": fi, "fan_out": fo, "fan_avg": (fi + fo) / 2}[m]
+    v = scale / max(1.0, n)
+    if d == "uniform":
+        lim = math.sqrt(3 * v)
+        return {"__func__": I.uniform_init, "low": -lim, "high": lim}
+    if d == "untruncated_normal":
+        return {"__func__": I.normal_init, "std": math.sqrt(v)}
+    return {"__func__": I.truncated_normal_init, "std": math.sqrt(v) / KERAS_TRUNC_STD, "lo_std": -2.0,
+            "hi_std": 2.0}
+
+
+def _keras_args():
+    _own_args("keras.variance_scaling", {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal"},
+              lambda kw, s: _keras_scaled(kw["scale"], kw["mode"], kw["distribution"], s))
+    for n, (scale, mode, dist) in {"glorot_uniform": (1.0, "fan_avg", "uniform"),
+                                    "glorot_normal": (1.0, "fan_avg", "truncated_normal"),
+                                    "he_uniform": (2.0, "fan_in", "uniform"),
+                                    "he_normal": (2.0, "fan_in", "truncated_normal"),
+                                    "lecun_uniform": (1.0, "fan_in", "uniform"),
+                                    "lecun_normal": (1.0, "fan_in", "truncated_normal")}.items():
+        _own_args(f"keras.{n}", {}, lambda kw, s, a=(scale, mode, dist): _keras_scaled(*a, s))
+    _own_args("keras.random_uniform", {"minval": -0.05, "maxval": 0.05},
+              lambda kw, s: {"low": kw["minval"], "high": kw["maxval"]})
+    _own_args("keras.random_normal", {"mean": 0.0, "stddev": 0.05}, lambda kw, s: {"mean": kw["mean"], "std": kw["stddev"]})
+    _own_args("keras.truncated_normal", {"mean": 0.0, "stddev": 0.05},
+              lambda kw, s: {"mean": kw["mean"], "std": kw["stddev"], "lo_std": -2.0, "hi_std": 2.0})
+    _own_args("keras.orthogonal", {"gain": 1.0}, lambda kw, s: {"gain": kw["gain"]})
+
+    def identity(kw, shape):
+        if len(shape) != 2:
+            raise ValueError(f"keras.identity needs a 2-D shape (as Keras), got dimensions {fmt(tuple(shape))}")
+        return {"gain": kw["gain"]}
+
+    _own_args("keras.identity", {"gain": 1.0}, identity)
+    _own_args("keras.constant", {"value": 0.0}, lambda kw, s: {"value": kw["value"]})
+    _own_args("keras.zeros", {}, lambda kw, s: {})
+    _own_args("keras.ones", {}, lambda kw, s: {})
+
+
+def jax_fans(shape: tuple, in_axis=-2, out_axis=-1, batch_axis=()) -> tuple:
+    """jax.nn.initializers' _compute_fans of a JAX/Flax-layout shape: at least 2-D; the receptive field is
+    what the in, out and batch axes leave."""
+    if len(shape) <= 1:
+        raise ValueError(f"jax initializers need a shape of at least 2 dimensions (as JAX), got {fmt(tuple(shape))}")
+
+    def size(ax):
+        return shape[ax] if isinstance(ax, int) else math.prod(shape[a] for a in ax)
+
+    i, o, b = size(in_axis), size(out_axis), size(batch_axis)
+    rf = math.prod(shape) / i / o / b if i and o and b else 0
+    return i * rf, o * rf
+
+
+JAX_DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
+
+
+def _jax_scaled(scale, mode, distribution, torch_shape, in_axis=-2, out_axis=-1, batch_axis=()):
+    """jax.nn.initializers.variance_scaling: variance scale / fan (the fan of `mode` over the axes)."""
+    d = check_choice("distribution", distribution, JAX_DISTRIBUTIONS)
+    m = check_choice("mode", mode, ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"))
+    fi, fo = jax_fans(_keras_order(torch_shape), in_axis, out_axis, batch_axis)
+    n = {"fan_in": fi, "fan_out": fo, "fan_avg": (fi + fo) / 2, "fan_geo_avg": math.sqrt(fi * fo)}[m]
+    v = scale / n if n else float("inf")
+    if d == "uniform":
+        lim = math.sqrt(3 * v)
+        return {"__func__": I.uniform_init, "low": -lim, "high": lim}
+    if d == "normal":
+        return {"__func__": I.normal_init, "std": math.sqrt(v)}
+    return {"__func__": I.truncated_normal_init, "std": math.sqrt(v) / KERAS_TRUNC_STD, "lo_std": -2.0,
+            "hi_std": 2.0}
+
+
+def _jax_args():
+    axes = {"in_axis": -2, "out_axis": -1, "batch_axis": ()}
+
+    def scaled(scale, mode, dist):
+        return lambda kw, s: _jax_scaled(scale, mode, dist, s, kw["in_axis"], kw["out_axis"], kw["batch_axis"])
+
+    _own_args("jax.variance_scaling", {"scale": REQUIRED, "mode": REQUIRED, "distribution": REQUIRED, **axes},
+              lambda kw, s: _jax_scaled(kw["scale"], kw["mode"], kw["distribution"], s, kw["in_axis"],
+                                        kw["out_axis"], kw["batch_axis"]))
+    for n, a in {"glorot_uniform": (1.0, "fan_avg", "uniform"), "glorot_normal": (1.0, "fan_avg", "truncated_normal"),
+                 "he_uniform": (2.0, "fan_in", "uniform"), "he_normal": (2.0, "fan_in", "truncated_normal"),
+                 "lecun_uniform": (1.0, "fan_in", "uniform"),
+                 "lecun_normal": (1.0, "fan_in", "truncated_normal")}.items():
+        _own_args(f"jax.{n}", dict(axes), scaled(*a))
+    _own_args("jax.normal", {"stddev": 1e-2}, lambda kw, s: {"std": kw["stddev"]})
+    _own_args("jax.uniform", {"scale": 1e-2}, lambda kw, s: {"low": 0.0, "high": kw["scale"]})
+    # stddev times a standard normal truncated to [lower, upper] (no variance correction, as JAX)
+    _own_args("jax.truncated_normal", {"stddev": 1e-2, "lower": -2.0, "upper": 2.0},
+              lambda kw, s: {"std": kw["stddev"], "lo_std": kw["lower"], "hi_std": kw["upper"]})
+
+    def orthogonal(kw, shape):
+        if kw["column_axis"] not in (-1, len(shape) - 1):
+            raise ValueError(f"jax.orthogonal: column_axis other than the last is not supported, got "
+                             f"{fmt(kw['column_axis'])}")
+        return {"gain": kw["scale"]}
+
+    _own_args("jax.orthogonal", {"scale": 1.0, "column_axis": -1}, orthogonal)
+    _own_args("jax.constant", {"value": REQUIRED}, lambda kw, s: {"__func__": I.constant_init, "value": kw["value"]})
+    _own_args("jax.zeros", {}, lambda kw, s: {})
+    _own_args("jax.ones", {}, lambda kw, s: {})
+
+
+def flux_fans(torch_shape: tuple) -> tuple:
+    """Flux's nfan for the same array: () -> (1, 1); a vector (n,) -> (1, n); (out, in) -> (in, out); kernels
+    (Flux dims k..., in, out) -> in and out times the receptive field (the same as PyTorch's for N-D)."""
+    if len(torch_shape) == 0:
+        return 1, 1
+    if len(torch_shape) == 1:
+        return 1, torch_shape[0]
+    rf = math.prod(torch_shape[2:])
+    return torch_shape[1] * rf, torch_shape[0] * rf
+
+
+def _flux_args():
+    def glorot(dist):
+        def adapt(kw, shape):
+            fi, fo = flux_fans(shape)
+            g = kw["gain"]
+            if dist == "uniform":
+                lim = g * math.sqrt(6 / (fi + fo))
+                return {"__func__": I.uniform_init, "low": -lim, "high": lim}
+            return {"__func__": I.normal_init, "std": g * math.sqrt(2 / (fi + fo))}
+        return adapt
+
+    def kaiming(dist):
+        def adapt(kw, shape):
+            fi = flux_fans(shape)[0]
+            g = kw["gain"]
+            if dist == "uniform":
+                lim = g * math.sqrt(3 / fi)
+                return {"__func__": I.uniform_init, "low": -lim, "high": lim}
+            return {"__func__": I.normal_init, "std": g / math.sqrt(fi)}
+        return adapt
+
+    _own_args("flux.glorot_uniform", {"gain": 1.0}, glorot("uniform"))
+    _own_args("flux.glorot_normal", {"gain": 1.0}, glorot("normal"))
+    _own_args("flux.kaiming_uniform", {"gain": math.sqrt(2)}, kaiming("uniform"))
+    _own_args("flux.kaiming_normal", {"gain": math.sqrt(2)}, kaiming("normal"))
+    _own_args("flux.truncated_normal", {"mean": 0.0, "std": 1.0, "lo": -2.0, "hi": 2.0}, lambda kw, s: dict(kw))
+    _own_args("flux.orthogonal", {"gain": 1.0}, lambda kw, s: {"gain": kw["gain"]})
+
+    def sparse(kw, shape):
+        sp = kw["sparsity"]
+        if isinstance(sp, (int, float)) and not isinstance(sp, bool):
+            sp = min(1.0, max(0.0, sp))          # Flux: min(1, sparsity); below 0 zeroes no row
+        return {"sparsity": sp, "std": kw["std"]}
+
+    _own_args("flux.sparse_init", {"sparsity": REQUIRED, "std": 0.01}, sparse)
+    _own_args("flux.identity_init", {"gain": 1.0, "shift": 0},
+              lambda kw, s: {"__func__": I.flux_identity_init, "gain": kw["gain"], "shift": kw["shift"]})
+    for n in ("rand32", "randn32", "zeros32", "ones32"):
+        _own_args(f"flux.{n}", {}, lambda kw, s: {})
+
+
+def _flax_aliases():
+    """flax.linen.initializers re-exports jax.nn.initializers: flax.* names are the jax.* ones."""
+    for name in [n for n in _REGISTRY if n.startswith("jax.")]:
+        flax = "flax." + name[4:]
+        func, fixed, _ = _REGISTRY[name]
+        _REGISTRY[flax] = (func, fixed, f"flax.linen.initializers.{name[4:]} (= jax.nn.initializers)")
+        if name in _ARGS:
+            _ARGS[flax] = _ARGS[name]
+
+
 _generic()
 _frameworks()
 _torch_args()
+_keras_args()
+_jax_args()
+_flux_args()
+_flax_aliases()
 
 
 def initializers() -> dict:
@@ -232,6 +432,8 @@ def init(name, shape, **kwargs):
     func, fixed, _ = _REGISTRY[name]
     if name in _ARGS:
         kwargs = _framework_kwargs(name, shape, kwargs)
+        func = kwargs.pop("__func__", func)
+        fixed = {k: v for k, v in fixed.items() if k != "distribution" or func is _REGISTRY[name][0]}
     if "distribution" in fixed and "distribution" in kwargs and kwargs["distribution"] != fixed["distribution"]:
         raise ValueError(f"{name} fixes distribution={fmt(fixed['distribution'])}; "
                          f"use {name.split('_')[0]} with distribution= to choose another")

@@ -157,3 +157,103 @@ def test_all_three_frameworks_and_the_trainer_agree():
         assert np.array_equal(tl.weight.detach().numpy(), w)
         assert np.array_equal(np.asarray(kl.kernel).T, w)
         assert np.array_equal(np.asarray(fp["params"][f"Dense_{i}"]["kernel"]).T, w)
+
+
+# --- keras.* and jax.* names: the frameworks' own arguments, defaults and fans ----------------------------------
+
+KERAS_CASES = [
+    ("keras.variance_scaling", keras.initializers.VarianceScaling,
+     {"scale": 0.5, "mode": "fan_out", "distribution": "untruncated_normal"}),
+    ("keras.variance_scaling", keras.initializers.VarianceScaling, {"scale": 3.0, "mode": "fan_avg", "distribution": "normal"}),
+    ("keras.variance_scaling", keras.initializers.VarianceScaling, {"distribution": "uniform"}),
+    ("keras.he_uniform", keras.initializers.HeUniform, {}), ("keras.glorot_normal", keras.initializers.GlorotNormal, {}),
+    ("keras.random_uniform", keras.initializers.RandomUniform, {"minval": 0.1, "maxval": 0.3}),
+    ("keras.random_normal", keras.initializers.RandomNormal, {"mean": -1.0, "stddev": 0.2}),
+    ("keras.truncated_normal", keras.initializers.TruncatedNormal, {"mean": 1.0, "stddev": 0.2}),
+]
+
+
+@pytest.mark.parametrize("name,cls,kw", KERAS_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(KERAS_CASES)])
+@pytest.mark.parametrize("shape", [(3000,), (200, 300), (3, 3, 16, 32)])        # (3000,): Keras's 1-D fans n, n
+def test_keras_names_take_keras_arguments(name, cls, kw, shape):
+    ours = pj.init(name, shape, layout="keras", seed=1, **kw)
+    ref = np.asarray(cls(seed=1, **kw)(shape))
+    assert ks(ours, ref) > ALPHA
+    if kw.get("distribution") == "uniform" or "uniform" in name:
+        assert np.abs(ours).max() <= np.abs(ref).max() * 1.01
+
+
+def test_keras_names_refuse_other_arguments_and_keras_edges():
+    with pytest.raises(TypeError, match="takes minval, maxval"):
+        pj.init("keras.random_uniform", (3, 3), low=0)
+    with pytest.raises(ValueError, match="distribution must be one of truncated_normal, untruncated_normal, uniform"):
+        pj.init("keras.variance_scaling", (3, 3), distribution="gamma")
+    with pytest.raises(ValueError, match="2-D"):
+        pj.init("keras.identity", (3, 3, 3))
+    assert np.array_equal(pj.init("keras.identity", (2, 3), gain=2.0), np.asarray(keras.initializers.Identity(2.0)((2, 3))))
+
+
+JAX_CASES = [
+    ("jax.variance_scaling", jax.nn.initializers.variance_scaling(0.5, "fan_geo_avg", "normal"),
+     {"scale": 0.5, "mode": "fan_geo_avg", "distribution": "normal"}),
+    ("jax.glorot_normal", jax.nn.initializers.glorot_normal(in_axis=0, out_axis=1), {"in_axis": 0, "out_axis": 1}),
+    ("jax.he_uniform", jax.nn.initializers.he_uniform(batch_axis=0), {"batch_axis": 0}),
+    ("jax.truncated_normal", jax.nn.initializers.truncated_normal(0.3, lower=-1.0, upper=3.0),
+     {"stddev": 0.3, "lower": -1.0, "upper": 3.0}),
+    ("jax.uniform", jax.nn.initializers.uniform(0.5), {"scale": 0.5}),
+    ("jax.normal", jax.nn.initializers.normal(2.0), {"stddev": 2.0}),
+]
+
+
+@pytest.mark.parametrize("name,theirs,kw", JAX_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(JAX_CASES)])
+@pytest.mark.parametrize("shape", [(200, 300), (3, 3, 16, 32)])
+def test_jax_names_take_jax_arguments(name, theirs, kw, shape):
+    ours = pj.init(name, shape, layout="keras", seed=1, **kw)
+    ref = np.asarray(theirs(jax.random.key(1), shape))
+    assert ks(ours, ref) > ALPHA
+    if name == "jax.truncated_normal":                       # stddev times N(0, 1) truncated to [lower, upper]
+        assert ours.min() >= -0.3 * (1 + 1e-6) and ours.max() <= 0.9 * (1 + 1e-6)
+    if name == "jax.uniform":                                # U[0, scale)
+        assert ours.min() >= 0 and ours.max() < 0.5
+
+
+def test_jax_names_refuse_what_jax_refuses():
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        pj.init("jax.glorot_uniform", (5,))
+    with pytest.raises(ValueError):
+        jax.nn.initializers.glorot_uniform()(jax.random.key(0), (5,))
+    with pytest.raises(TypeError, match="needs value"):
+        pj.init("jax.constant", (2,))
+    assert (pj.init("jax.constant", (2, 2), value=3.0) == 3).all()
+
+
+# --- flux.* names: Flux's semantics (Flux cannot run here: checked against Flux's source, src/utils.jl) -------
+
+def test_flux_fans_of_a_vector_are_1_and_n():
+    """Flux: nfan(n) = (1, n), so kaiming_uniform(n) is U(±gain·√3) and glorot_uniform(n) U(±√(6/(1+n)))."""
+    k = pj.init("flux.kaiming_uniform", (4000,), seed=0)
+    assert np.abs(k).max() <= math.sqrt(2) * math.sqrt(3) and np.abs(k).max() > 0.99 * math.sqrt(6)
+    g = pj.init("flux.glorot_uniform", (4000,), gain=2.0, seed=0)
+    assert np.abs(g).max() <= 2 * math.sqrt(6 / 4001) and np.abs(g).max() > 0.99 * 2 * math.sqrt(6 / 4001)
+    # matrices and kernels: the same values as the unqualified names (the same fans)
+    assert np.array_equal(pj.init("flux.glorot_normal", (30, 20, 3), seed=1), pj.init("glorot_normal", (30, 20, 3), seed=1))
+    assert np.array_equal(pj.init("flux.kaiming_normal", (30, 20), gain=1.0, seed=1), pj.he_init((30, 20), gain=1.0, seed=1))
+
+
+def test_flux_identity_init_as_flux_documents_it():
+    assert not pj.init("flux.identity_init", (5,)).any()                                   # a vector: zeros (bias)
+    assert np.array_equal(pj.init("flux.identity_init", (3, 5)), np.eye(3, 5, dtype=np.float32))
+    # Flux's doctest: identity_init(3, 3, 2; gain=100) in Julia dims (k=3, in=3, out=2) has 100 at [2, i, i]
+    w = pj.init("flux.identity_init", (2, 3, 3), gain=100)                                 # PyTorch order (out, in, k)
+    assert np.argwhere(w).tolist() == [[0, 0, 1], [1, 1, 1]] and w.max() == 100
+    # an even kernel: Flux's centre is cld(k, 2), the first of the two middle taps (PyTorch's is the second)
+    assert np.argwhere(pj.init("flux.identity_init", (1, 1, 4)))[0].tolist() == [0, 0, 1]
+    assert np.argwhere(pj.init("identity", (1, 1, 4)))[0].tolist() == [0, 0, 2]
+    assert np.array_equal(pj.init("flux.identity_init", (3, 3), shift=1), np.roll(np.eye(3, dtype=np.float32), 1, 0))
+
+
+def test_flux_sparse_init_clamps_sparsity():
+    assert not pj.init("flux.sparse_init", (4, 3), sparsity=3.0, seed=0).any()            # min(1, sparsity)
+    assert (pj.init("flux.sparse_init", (4, 3), sparsity=-1.0, seed=0) != 0).all()        # ceil(<0) zeroes none
+    with pytest.raises(ValueError):
+        pj.init("flux.sparse_init", (4, 3, 2), sparsity=0.5)                               # 2-D only, as Flux

@@ -221,7 +221,9 @@ def test_registry_knows_framework_names():
               "keras.he_normal", "flux.kaiming_uniform", "jax.lecun_normal", "orthogonal", "sparse", "dirac"):
         assert n in names
     for n in names:
-        kw = {"sparsity": 0.5} if "sparse" in n else {"val": 0.5} if n == "torch.constant" else {}
+        required = {"torch.constant": {"val": 0.5}, "jax.constant": {"value": 0.5},     # the frameworks' required
+                    "jax.variance_scaling": {"scale": 1.0, "mode": "fan_in", "distribution": "normal"}}
+        kw = {"sparsity": 0.5} if "sparse" in n else required.get(n.replace("flax.", "jax."), {})
         shape = (6, 4, 3) if n == "torch.dirac" else (6, 4)          # torch's dirac_ is for 3-D to 5-D
         assert pj.init(n, shape, seed=0, **kw, **B).shape == shape, n
     # Keras/JAX *_normal are truncated at 2 std; PyTorch/Flux ones are not

@@ -119,7 +119,7 @@ def test_list_shows_arguments():
     line = next(l for l in p.stdout.splitlines() if l.startswith("torch.kaiming_normal "))
     assert "a=0" in line and "nonlinearity='leaky_relu'" in line           # torch's own arguments
     d = json.loads(cli("list", "--json").stdout)
-    assert d["keras.random_uniform"]["arguments"] == {"low": -0.05, "high": 0.05}
+    assert d["keras.random_uniform"]["arguments"] == {"minval": -0.05, "maxval": 0.05}      # Keras's own names
 
 
 def test_too_large_is_a_value_error_naming_the_shape():
