@@ -13,7 +13,7 @@ The package, by concern (imports point down this list; tests/test_layout.py chec
 """
 from __future__ import annotations
 
-from .inits import (backend_info, calculate_gain, constant_init, fans, he_init, identity_init, init,
+from .inits import (backend_info, calculate_gain, constant_init, fans, he_init, identity_init, init, init_block,
                            initializers, last_seed, layer_init, lecun_init, normal_init, ones_init, orthogonal_init,
                            pretrained_init, sparse_init, substream, truncated_normal_init, uniform_init,
                            variance_scaling_init, xavier_init, zeros_init)
@@ -23,7 +23,7 @@ from .training import Comparison, TrainResult, comparison, compare, datasets, tr
 __version__ = "0.1.0"
 
 __all__ = ["Comparison", "TrainResult", "backend_info", "calculate_gain", "comparison", "compare", "constant_init",
-           "datasets", "fans", "he_init", "identity_init", "init", "initializers", "last_seed", "layer_init", "lecun_init",
+           "datasets", "fans", "he_init", "identity_init", "init", "init_block", "initializers", "last_seed", "layer_init", "lecun_init",
            "normal_init", "ones_init", "orthogonal_init", "pretrained_init", "sparse_init", "start_julia", "substream", "train",
            "train_mnist", "truncated_normal_init", "uniform_init", "variance_scaling_init", "xavier_init",
            "zeros_init"]

@@ -12,6 +12,7 @@ Common arguments of every initializer:
 """
 from __future__ import annotations
 
+import contextvars
 import math
 import os
 import secrets
@@ -39,20 +40,33 @@ def from_torch(a: np.ndarray, layout: str) -> np.ndarray:
     return a
 
 
+_BLOCK = contextvars.ContextVar("pyjinit_block_request", default=None)
+
+
 def run(name: str, shape, kwargs: dict, dtype, seed, backend, layout) -> np.ndarray:
-    """Validate the arguments every initializer shares, then compute `name` on the chosen backend."""
+    """Validate the arguments every initializer shares, then compute `name` on the chosen backend (inside
+    `init_block`, only the block asked for)."""
     lay = check_choice("layout", layout, LAYOUTS)
     dims = torch_shape(check_dims(shape), lay)
     dt = check_dtype(dtype)
+    request = _BLOCK.get()
+    if request is not None:
+        request["used"] = True
+        index = torch_shape(check_index(request["index"], check_dims(shape)), lay)
+        if seed is None:
+            raise ValueError("seed is required for a block (every block of one array must use the same seed)")
     s = new_seed() if seed is None else check_seed(seed)
     which = choose_backend(backend)
     try:
         if which == "julia":
             from ..julia import bridge
 
-            out = bridge.call(name, dims, dt, s, kwargs)
-        else:
+            out = (bridge.call(name, dims, dt, s, kwargs) if request is None
+                   else bridge.call_block(name, dims, dt, s, index, kwargs))
+        elif request is None:
             out = numpy_backend.INITIALIZERS[name](dims, dt, s, **kwargs)
+        else:
+            out = numpy_backend.block(name, dims, dt, s, index, **kwargs)
     except MemoryError:
         raise TooLarge(f"shape {fmt(shape)} is too large: its {dt.name} array needs "
                        f"{_size(math.prod(dims) * dt.itemsize)}, which could not be allocated") from None
@@ -61,6 +75,62 @@ def run(name: str, shape, kwargs: dict, dtype, seed, backend, layout) -> np.ndar
             raise TooLarge(f"shape {fmt(shape)} is too large for one array ({e})") from None
         raise
     return from_torch(out, lay)
+
+
+def check_index(index, shape: tuple) -> tuple:
+    """A block index as ((start, stop), ...) for every dimension of `shape`: slices (step 1; negative and
+    open ends as in NumPy), (start, stop) pairs or ints (one element); missing trailing dimensions are whole."""
+    items = index if isinstance(index, tuple) else (index,) if isinstance(index, (slice, int)) else tuple(index)
+    if len(items) > len(shape):
+        raise ValueError(f"index has {len(items)} entries for an array of {len(shape)} dimensions")
+    out = []
+    for i, n in enumerate(shape):
+        it = items[i] if i < len(items) else slice(None)
+        if isinstance(it, (int, np.integer)) and not isinstance(it, bool):
+            k = int(it) + (n if it < 0 else 0)
+            if not 0 <= k < n:
+                raise ValueError(f"index {int(it)} is out of range for dimension {i} of size {n}")
+            out.append((k, k + 1))
+        elif isinstance(it, slice):
+            a, b, step = it.indices(n)
+            if step != 1:
+                raise ValueError(f"a block is contiguous: the slice of dimension {i} must have step 1, got {step}")
+            out.append((a, max(a, b)))
+        elif isinstance(it, (tuple, list)) and len(it) == 2:
+            a, b = (int(v) for v in it)
+            if not 0 <= a <= b <= n:
+                raise ValueError(f"index of dimension {i} must satisfy 0 <= start <= stop <= {n}, got ({a}, {b})")
+            out.append((a, b))
+        else:
+            raise ValueError(f"index entries must be slices, (start, stop) pairs or integers, got {fmt(it)}")
+    return tuple(out)
+
+
+def init_block(name, shape, index, *, seed, **kwargs) -> np.ndarray:
+    """The block ``index`` of ``pyjinit.init(name, shape, seed=seed, **kwargs)`` without making the whole
+    array: equal to ``pyjinit.init(name, shape, seed=seed, **kwargs)[index]``. ``index`` is a tuple of slices
+    (step 1), ``(start, stop)`` pairs or integers over ``shape`` (in its ``layout``); missing trailing
+    dimensions are whole, and an integer keeps its dimension (length 1).
+
+    Blocks exist for the elementwise initializers, whose element k depends only on (seed, k): zeros, ones,
+    constant, uniform, normal, truncated_normal, variance_scaling, xavier, he, lecun and every framework name
+    built on them. Orthogonal, sparse and identity depend on the whole array and raise ValueError.
+
+    >>> w = init("he", (6, 4), seed=1); b = init_block("he", (6, 4), (slice(2, 5), slice(1, 3)), seed=1)
+    >>> bool((b == w[2:5, 1:3]).all())
+    True
+    """
+    from .registry import init
+
+    request = {"index": index, "used": False}
+    token = _BLOCK.set(request)
+    try:
+        out = init(name, shape, seed=seed, **kwargs)
+    finally:
+        _BLOCK.reset(token)
+    if not request["used"]:
+        raise ValueError(f"{name} has no block form (its values are not drawn elementwise)")
+    return out
 
 
 class TooLarge(ValueError, MemoryError):

@@ -6,6 +6,7 @@ stream positions. Every function takes a PyTorch-order ``shape`` (out, in, *kern
 """
 from __future__ import annotations
 
+import contextvars
 import math
 
 import numpy as np
@@ -22,22 +23,82 @@ def _n(shape) -> int:
     return math.prod(shape)
 
 
+# --- blocks: any block of an elementwise initializer's array, generated directly ---------------------------
+# Element k (row-major over the PyTorch-order shape) of an elementwise initializer is a function of
+# (seed, k) alone, so a block [a0:b0, a1:b1, ...] is generated from its contiguous runs of k. `block(...)`
+# sets the block for one call; every elementwise initializer draws through `_draw`, which fills either the
+# whole array (the usual path, unchanged) or the block. The others (orthogonal, sparse, identity) refuse.
+
+_BLOCK = contextvars.ContextVar("pyjinit_block", default=None)
+BLOCKWISE = ("zeros_init", "ones_init", "constant_init", "uniform_init", "normal_init", "truncated_normal_init",
+             "variance_scaling_init", "xavier_init", "he_init", "lecun_init")
+
+
+def block(name: str, shape, dtype, seed, index, **kwargs):
+    """The block `index` (((start, stop), ...) per dimension, PyTorch order) of INITIALIZERS[name](shape, ...),
+    equal to slicing the whole array, without making it."""
+    if name not in BLOCKWISE:
+        raise ValueError(f"{name.removesuffix('_init')} has no block form (its values depend on the whole array); "
+                         f"blocks exist for {', '.join(n.removesuffix('_init') for n in BLOCKWISE)}")
+    token = _BLOCK.set(tuple(index))
+    try:
+        return INITIALIZERS[name](shape, dtype, seed, **kwargs)
+    finally:
+        _BLOCK.reset(token)
+
+
+def _runs(shape, index):
+    """(block shape, [(k0, length)]): the contiguous runs of logical indices of a block, in block order."""
+    bshape = tuple(b - a for a, b in index)
+    if 0 in bshape:
+        return bshape, []
+    j = len(shape) - 1
+    while j > 0 and tuple(index[j]) == (0, shape[j]):
+        j -= 1                                   # dims after j are whole: a run spans them
+    strides = [math.prod(shape[i + 1:]) for i in range(len(shape))]
+    run = (index[j][1] - index[j][0]) * strides[j]
+    starts = [index[j][0] * strides[j]]
+    for i in range(j - 1, -1, -1):
+        starts = [r * strides[i] + k for r in range(*index[i]) for k in starts]
+    return bshape, [(k, run) for k in sorted(starts)]
+
+
+def _draw(shape, dtype, full, at):
+    """The whole array from `full(n)`, or, inside `block(...)`, the block from `at(k0, n)` over its runs."""
+    index = _BLOCK.get()
+    if index is None:
+        return full(_n(shape)).reshape(shape)
+    bshape, runs = _runs(shape, index)
+    out = np.empty(_n(bshape), dtype)
+    pos = 0
+    for k0, m in runs:
+        out[pos:pos + m] = at(k0, m)
+        pos += m
+    return out.reshape(bshape)
+
+
+def _const(shape, dtype, value):
+    index = _BLOCK.get()
+    return np.full(shape if index is None else tuple(b - a for a, b in index), value, dtype)
+
+
 def zeros_init(shape, dtype, seed):
-    return np.zeros(shape, dtype)
+    return _const(shape, dtype, 0)
 
 
 def ones_init(shape, dtype, seed):
-    return np.ones(shape, dtype)
+    return _const(shape, dtype, 1)
 
 
 def constant_init(shape, dtype, seed, value=0):
-    return np.full(shape, st.to_dtype(np.array(check_real("value", value)), dtype), dtype)
+    return _const(shape, dtype, st.to_dtype(np.array(check_real("value", value)), dtype))
 
 
 def _uniform(shape, dtype, seed, low: float, high: float):
     if not low <= high:
         raise ValueError(f"low must be <= high, got low={fmt(low)}, high={fmt(high)}")
-    return st.uniform(seed, _n(shape), dtype, low, high).reshape(shape)
+    return _draw(shape, dtype, lambda n: st.uniform(seed, n, dtype, low, high),
+                 lambda k0, n: st.uniform_at(seed, k0, n, dtype, low, high))
 
 
 def uniform_init(shape, dtype, seed, low=0, high=1):
@@ -45,7 +106,9 @@ def uniform_init(shape, dtype, seed, low=0, high=1):
 
 
 def normal_init(shape, dtype, seed, mean=0, std=1):
-    return st.normal(seed, _n(shape), dtype, check_real("mean", mean), check_nonneg("std", std)).reshape(shape)
+    m, s = check_real("mean", mean), check_nonneg("std", std)
+    return _draw(shape, dtype, lambda n: st.normal(seed, n, dtype, m, s),
+                 lambda k0, n: st.normal_at(seed, k0, n, dtype, m, s))
 
 
 def truncated_normal_init(shape, dtype, seed, mean=0, std=1, lo=None, hi=None, lo_std=-2, hi_std=2):
@@ -54,7 +117,8 @@ def truncated_normal_init(shape, dtype, seed, mean=0, std=1, lo=None, hi=None, l
     hi_ = m + s * check_bound("hi_std", hi_std) if hi is None else check_bound("hi", hi)
     if not lo_ < hi_:
         raise ValueError(f"truncation bounds must satisfy lo < hi, got lo={fmt(lo_)}, hi={fmt(hi_)}")
-    return st.TruncNormal(m, s, lo_, hi_).sample(seed, _n(shape), dtype).reshape(shape)
+    t = st.TruncNormal(m, s, lo_, hi_)
+    return _draw(shape, dtype, lambda n: t.sample(seed, n, dtype), lambda k0, n: t.sample_at(seed, k0, n, dtype))
 
 
 def _scaled(shape, dtype, seed, scale: float, mode, distribution, modes=FAN_MODES):
@@ -63,7 +127,7 @@ def _scaled(shape, dtype, seed, scale: float, mode, distribution, modes=FAN_MODE
     dist = check_choice("distribution", distribution, DISTRIBUTIONS)
     n = fan_for_mode(shape, mode, modes)
     if n == 0:
-        return np.zeros(shape, dtype)
+        return _const(shape, dtype, 0)
     if dist == "uniform":
         limit = math.sqrt(3 * scale / n)
         return _uniform(shape, dtype, seed, -limit, limit)

@@ -45,6 +45,24 @@ def words(seed: int, n: int) -> np.ndarray:
     return bit_generator(seed).random_raw(n)
 
 
+def words_at(seed: int, start: int, n: int) -> np.ndarray:
+    """Words start .. start+n-1 of the stream of `seed`, generated directly: Philox's counter is set to the
+    4-word block that holds word `start` (word k is lane k % 4 of block k // 4)."""
+    b, r = divmod(int(start), 4)
+    g = np.random.Philox(key=check_seed(seed), counter=b)
+    return g.random_raw(r + n)[r:] if n > 0 else np.empty(0, np.uint64)
+
+
+def halves_at(seed: int, start: int, n: int) -> np.ndarray:
+    """32-bit halves start .. start+n-1 (half k is the low half of word k // 2 when k is even, else the
+    high half), as uint64 values < 2^32."""
+    w = words_at(seed, start // 2, (start % 2 + n + 1) // 2)
+    h = np.empty(2 * len(w), np.uint64)
+    h[0::2] = w & _U64(0xFFFFFFFF)
+    h[1::2] = w >> _U64(32)
+    return h[start % 2:start % 2 + n]
+
+
 def u52_open(w: np.ndarray) -> np.ndarray:
     """Uniform on the open interval (0, 1): ((w >> 12) + 0.5) * 2^-52 (exact; symmetric under u -> 1-u)."""
     u = (w >> _U64(12)).astype(np.float64)
@@ -186,6 +204,30 @@ def uniform(seed: int, n: int, dtype: np.dtype, low: float, high: float) -> np.n
     return u if dtype == np.float32 else u.astype(np.float16)
 
 
+def uniform_at(seed: int, start: int, n: int, dtype: np.dtype, low: float, high: float) -> np.ndarray:
+    """Elements start .. start+n-1 of `uniform(seed, ...)`, bitwise: the same maps as NumPy's Generator.random
+    ((h >> 8) * 2^-24 in float32; (w >> 11) * 2^-53 in float64), from words generated directly."""
+    if dtype == np.float64:
+        u = (words_at(seed, start, n) >> _U64(11)).astype(np.float64)
+        u *= 2.0 ** -53
+        u *= high - low
+        u += low
+        return u
+    u = (halves_at(seed, start, n) >> _U64(8)).astype(np.float32)
+    u *= np.float32(2.0 ** -24)
+    u *= np.float32(high - low)
+    u += np.float32(low)
+    return u if dtype == np.float32 else u.astype(np.float16)
+
+
+def normal_at(seed: int, start: int, n: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
+    """Elements start .. start+n-1 of `normal(seed, ...)`, bitwise."""
+    z = norminv(u52_open(words_at(seed, start, n)))
+    z *= std
+    z += mean
+    return to_dtype(z, dtype)
+
+
 def normal(seed: int, n: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
     """mean + std * Phi^-1(u52_open(word k)) in float64, rounded to dtype."""
     z = norminv(u52_open(words(seed, n)))
@@ -209,7 +251,14 @@ class TruncNormal:
         self.a, self.b, self.mean, self.std, self.lo, self.hi = a, b, mean, std, lo, hi
 
     def sample(self, seed: int, n: int, dtype: np.dtype) -> np.ndarray:
-        u = u52_open(words(seed, n))
+        return self.from_words(words(seed, n), dtype)
+
+    def sample_at(self, seed: int, start: int, n: int, dtype: np.dtype) -> np.ndarray:
+        """Elements start .. start+n-1 of `sample(seed, ...)`, bitwise."""
+        return self.from_words(words_at(seed, start, n), dtype)
+
+    def from_words(self, w: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        u = u52_open(w)
         u *= self.dp
         u += self.pa
         z = np.clip(norminv(u), self.a, self.b)

@@ -177,6 +177,24 @@ def call(name: str, shape: tuple, dtype: np.dtype, seed: int, kwargs: dict) -> n
     return arr if len(shape) == 2 else arr.T    # reversed dims: .T is the C-ordered PyTorch shape
 
 
+def call_block(name: str, shape: tuple, dtype: np.dtype, seed: int, index: tuple, kwargs: dict) -> np.ndarray:
+    """JInit.init_block(JInit.<name>, PhiloxStream(seed), T, dims...; index, kwargs...): the block `index`
+    (((start, stop), ...) over the PyTorch-order shape) as a PyTorch-order NumPy array."""
+    import juliacall
+
+    jl = module()
+    T = {"float16": jl.Float16, "float32": jl.Float32, "float64": jl.Float64}[dtype.name]
+    try:
+        A = jl.JInit.init_block(getattr(jl.JInit, name), jl.JInit.PhiloxStream(seed), T, *flux_dims(shape),
+                                index=tuple(tuple(int(v) for v in r) for r in index), **kwargs)
+    except juliacall.JuliaError as e:
+        raise translate(jl, e) from None
+    except TypeError as e:
+        raise call_error(name, e) from None
+    arr = np.asarray(A)
+    return arr if len(shape) == 2 else arr.T
+
+
 def call_error(name: str, e: TypeError) -> TypeError:
     """A TypeError from calling JInit.<name> (PythonCall's form of a MethodError on the function called:
     "Julia: MethodError: no method matching …") as one line naming the initializer, like the NumPy

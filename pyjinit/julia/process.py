@@ -53,10 +53,19 @@ class Call:
     dtype: str = "float32"
     seed: int = 0
     kwargs: dict = field(default_factory=dict)
+    index: tuple | None = None          # a block: ((start, stop), ...) over the PyTorch-order shape
+
+    @property
+    def result_shape(self) -> tuple:
+        return self.shape if self.index is None else tuple(b - a for a, b in self.index)
 
     def source(self) -> str:
         args = ", ".join(str(d) for d in flux_dims(self.shape))
         kw = ", ".join(f"{k} = {julia_literal(v)}" for k, v in self.kwargs.items())
+        if self.index is not None:
+            kw = f"index = {julia_literal(tuple(tuple(r) for r in self.index))}" + (f", {kw}" if kw else "")
+            return (f"JInit.init_block(JInit.{self.name}, PhiloxStream({self.seed}), {JULIA_TYPES[self.dtype]}"
+                    + (f", {args}" if args else "") + f"; {kw})")
         return (f"JInit.{self.name}(PhiloxStream({self.seed}), {JULIA_TYPES[self.dtype]}"
                 + (f", {args}" if args else "") + (f"; {kw}" if kw else "") + ")")
 
@@ -108,7 +117,7 @@ def run_calls(calls: list, julia: str | None = None, threads: int = 1, timeout: 
             dt = np.dtype(c.dtype)
             raw = np.frombuffer(data, dtype=dt, count=n, offset=pos)
             pos += n * dt.itemsize
-            results.append(from_flux(raw, c.shape))
+            results.append(from_flux(raw, c.result_shape))
     return results
 
 

@@ -351,6 +351,30 @@ end
     @test msg(() -> sparse_init(3, 3; nonzeros = 5)) == "nonzeros must be an integer in [0, 3] (the number of inputs), got 5"
 end
 
+@testset "blocks: any block equals the slice of the whole array" begin
+    rng = MersenneTwister(5)
+    for (f, kw) in ((uniform_init, (low = -1, high = 2)), (normal_init, (std = 3,)), (he_init, (distribution = "uniform",)),
+                    (truncated_normal_init, (lo = -0.3, hi = 0.8)), (xavier_init, ()), (lecun_init, ()),
+                    (variance_scaling_init, (mode = "fan_out",)), (constant_init, (value = 0.5,)), (kaiming_normal, ()))
+        for T in (Float16, Float32, Float64), dims in ((7, 5), (3, 2, 4, 6), (2, 9, 4))
+            A = f(PhiloxStream(11), T, dims...; kw...)
+            shape = length(dims) == 2 ? dims : reverse(dims)             # PyTorch order
+            for _ in 1:4
+                idx = map(shape) do n
+                    a = rand(rng, 0:n); (a, rand(rng, a:n))
+                end
+                B = init_block(f, PhiloxStream(11), T, dims...; index = idx, kw...)
+                fl = length(dims) == 2 ? idx : reverse(idx)
+                @test B == A[[a+1:b for (a, b) in fl]...]
+            end
+        end
+    end
+    @test_throws ArgumentError init_block(orthogonal_init, PhiloxStream(1), Float32, 4, 4; index = ((0, 2), (0, 2)))
+    @test_throws ArgumentError init_block(sparse_init, PhiloxStream(1), Float32, 4, 4; index = ((0, 2), (0, 2)), sparsity = 0.5)
+    @test_throws ArgumentError init_block(identity_init, PhiloxStream(1), Float32, 4, 4; index = ((0, 2), (0, 2)))
+    @test_throws ArgumentError init_block(he_init, PhiloxStream(1), Float32, 4, 4; index = ((0, 5), (0, 2)))
+end
+
 @testset "training support: batch order, the Flux entry point" begin
     o = batch_order(3, 1, 1000)
     @test sort(o) == 1:1000 && o != batch_order(3, 2, 1000) && o == batch_order(3, 1, 1000)
