@@ -6,7 +6,8 @@ collect_ignore = ["pyjinit/__main__.py", "hatch_build.py", "bench/run.py"]
 # The framework adapters import their framework: without it, their modules are not collected for doctests.
 for _dep, _mods in (("torch", ("pyjinit/frameworks/torch.py", "pyjinit/torch.py")),
                     ("keras", ("pyjinit/frameworks/keras.py", "pyjinit/keras.py")),
-                    ("jax", ("pyjinit/frameworks/jax.py", "pyjinit/jax.py"))):
+                    ("jax", ("pyjinit/frameworks/jax.py", "pyjinit/jax.py")),
+                    ("dask", ("pyjinit/scale/dask.py", "pyjinit/dask.py"))):
     if importlib.util.find_spec(_dep) is None:
         collect_ignore.extend(_mods)
 # Keras 3 needs a backend; TensorFlow is not a dependency, JAX is (in the `frameworks` extra)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,19 +108,23 @@ def _name_values(items, flag: str) -> dict:
 def _cmd_init(args) -> int:
     import numpy as np
 
-    from .inits import init
-
-    from .inits import last_seed
+    from .inits import init, last_seed
+    from .inits.api import new_seed
     from .inits.registry import check_name
     from .support.files import atomic_write, check_output_path, dumps
 
     kw = _name_values(args.kw, "--kw")
     check_name(args.name)
+    zarr_out = args.out is not None and args.out.rstrip("/").endswith(".zarr")
+    if args.chunks is not None and not zarr_out:
+        raise ValueError("--chunks goes with --out PATH.zarr (a chunked array written chunk by chunk)")
+    seed = args.seed if args.seed is not None else new_seed()
+    if zarr_out:
+        return _init_zarr(args, kw, seed)
     out = None
     if args.out:
         out = check_output_path("--out", args.out if args.out.endswith(".npy") else args.out + ".npy")
-    w = init(args.name, tuple(args.shape), dtype=args.dtype, seed=args.seed, backend=args.backend, **kw)
-    seed = args.seed if args.seed is not None else last_seed()
+    w = init(args.name, tuple(args.shape), dtype=args.dtype, seed=seed, backend=args.backend, **kw)
     if out is not None:
         atomic_write(out, lambda f: np.save(f, w), mode="wb", suffix=".npy")
     stats = {"name": args.name, "shape": list(w.shape), "dtype": w.dtype.name, "seed": seed,
@@ -127,9 +132,47 @@ def _cmd_init(args) -> int:
              "min": float(w.min()) if w.size else None, "max": float(w.max()) if w.size else None,
              "out": str(out) if out is not None else None}
     print(dumps(stats, indent=None) if args.json else "\n".join(f"{k}: {v}" for k, v in stats.items()))
+    _say_seed(args, seed)
+    return 0
+
+
+def _say_seed(args, seed) -> None:
     if args.seed is None and not args.json:
         print(f"(no --seed given: the seed drawn was {seed}; pass --seed {seed} to make the same array)",
               file=sys.stderr)
+
+
+def _init_zarr(args, kw, seed) -> int:
+    """init ... --out PATH.zarr [--chunks N]: a Dask array written chunk by chunk (pyjinit.dask), into
+    PATH.zarr.incomplete first and renamed when complete."""
+    from .support.files import check_output_path, dumps
+    from .support.messages import MissingDependency
+
+    import importlib.util
+
+    if any(importlib.util.find_spec(m) is None for m in ("dask", "zarr")):
+        raise MissingDependency("--out PATH.zarr needs dask and zarr: pip install 'pyjinit[dask]'")
+    from .scale import dask as pdk
+
+    path = Path(args.out.rstrip("/"))
+    if path.exists():
+        raise ValueError(f"--out: {str(path)!r} exists; remove it or choose another path")
+    check_output_path("--out", path)
+    chunks = args.chunks if args.chunks is not None else "auto"
+    arr = pdk.init(args.name, tuple(args.shape), chunks=chunks, seed=seed, dtype=args.dtype,
+                   backend=args.backend or "numpy", **kw)
+    attrs = {"name": args.name, "shape": list(arr.shape), "dtype": args.dtype, "seed": seed, "kwargs": kw,
+             "chunks": [c[0] for c in arr.chunks]}
+    try:
+        pdk.to_zarr(arr, path, attrs=attrs, verbose=not args.json)
+    except KeyboardInterrupt:
+        print(f"python -m pyjinit init: interrupted; the partial store is {str(path)}.incomplete "
+              f"(not a complete array; delete it or run again)", file=sys.stderr)
+        return 130
+    info = {"name": args.name, "shape": list(arr.shape), "dtype": args.dtype, "seed": seed,
+            "chunks": [c[0] for c in arr.chunks], "out": str(path)}
+    print(dumps(info, indent=None) if args.json else "\n".join(f"{k}: {v}" for k, v in info.items()))
+    _say_seed(args, seed)
     return 0
 
 
@@ -266,7 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dtype", default="float32", choices=["float16", "float32", "float64"])
     s.add_argument("--seed", type=_SEED, default=None, help="default: a fresh one, which is printed")
     s.add_argument("--backend", default=None, choices=["auto", "julia", "numpy"])
-    s.add_argument("--out", default=None, help="save the array to this .npy file ('.npy' is added if missing)")
+    s.add_argument("--out", default=None, help="save the array to this .npy file ('.npy' is added if missing), or "
+                   "to PATH.zarr: chunk by chunk through Dask, for arrays larger than memory")
+    s.add_argument("--chunks", type=_POS_INT, default=None, help="chunk size per dimension for --out PATH.zarr "
+                   "(default: Dask's auto)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=_cmd_init)
 

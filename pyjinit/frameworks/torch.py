@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from ..inits import api
-from ..inits.registry import check_name, init
+from ..inits.registry import check_name, init, init_block
 from ..inits.stream import param_seed
 from ..inits.validate import check_choice, fmt
 
@@ -73,6 +73,31 @@ def init_(tensor, name: str, *, seed=None, **kw):
                          "pyjinit.torch.initialize(model, ..., device='cpu')")
     arr = init(check_name(name), tuple(tensor.shape), dtype=_host_dtype(tensor), seed=seed, **kw)
     return _copy_into(tensor, arr)
+
+
+def init_shard_(shard, name: str, full_shape, offset, *, seed, **kw):
+    """Fill ``shard``, the part of a sharded parameter whose full shape is ``full_shape`` starting at
+    ``offset`` (one start index per dimension; missing ones are 0), with exactly the values the whole tensor
+    would have: ``init_(torch.empty(full_shape), name, seed=seed, **kw)[offset:offset + shard.shape]``,
+    without making the whole tensor (the block API; elementwise initializers only). For FSDP / DTensor:
+    ``init_shard_(p.to_local(), name, p.shape, offset, seed=...)`` with the shard's global offset (for
+    ``Shard(0)`` over ``n`` ranks of ``torch.chunk``: rank ``r`` starts at ``r * ceil(p.shape[0] / n)``).
+
+    >>> import torch                                                                  # doctest: +SKIP
+    >>> part = init_shard_(torch.empty(3, 8), "he", (10, 8), (6,), seed=0)            # rows 6..8 of a 10x8 weight
+    """
+    if not isinstance(shard, torch.Tensor) or not shard.is_floating_point():
+        raise TypeError("shard must be a floating-point torch.Tensor")
+    full = tuple(int(d) for d in full_shape)
+    off = tuple(int(o) for o in offset) + (0,) * (len(full) - len(tuple(offset)))
+    if len(off) != len(full) or shard.dim() != len(full):
+        raise ValueError(f"shard has {shard.dim()} dimensions, full_shape {len(full)} and offset {len(off)}; they must agree")
+    index = tuple(slice(o, o + n) for o, n in zip(off, shard.shape))
+    for i, (o, n, f) in enumerate(zip(off, shard.shape, full)):
+        if not 0 <= o <= o + n <= f:
+            raise ValueError(f"the shard's dimension {i} (offset {o}, size {n}) does not fit in the full size {f}")
+    arr = init_block(check_name(name), full, index, seed=seed, dtype=_host_dtype(shard), **kw)
+    return _copy_into(shard, arr)
 
 
 def _fan_in(w: torch.Tensor) -> int:

@@ -438,3 +438,28 @@ def init(name, shape, **kwargs):
         raise ValueError(f"{name} fixes distribution={fmt(fixed['distribution'])}; "
                          f"use {name.split('_')[0]} with distribution= to choose another")
     return func(shape, **{**fixed, **kwargs})
+
+
+def init_block(name, shape, index, *, seed, **kwargs) -> np.ndarray:
+    """The block ``index`` of ``pyjinit.init(name, shape, seed=seed, **kwargs)`` without making the whole
+    array: equal to ``pyjinit.init(name, shape, seed=seed, **kwargs)[index]``. ``index`` is a tuple of slices
+    (step 1), ``(start, stop)`` pairs or integers over ``shape`` (in its ``layout``); missing trailing
+    dimensions are whole, and an integer keeps its dimension (length 1).
+
+    Blocks exist for the elementwise initializers, whose element k depends only on (seed, k): zeros, ones,
+    constant, uniform, normal, truncated_normal, variance_scaling, xavier, he, lecun and every framework name
+    built on them. Orthogonal, sparse and identity depend on the whole array and raise ValueError.
+
+    >>> w = init("he", (6, 4), seed=1); b = init_block("he", (6, 4), (slice(2, 5), slice(1, 3)), seed=1)
+    >>> bool((b == w[2:5, 1:3]).all())
+    True
+    """
+    request = {"index": index, "used": False}
+    token = I._BLOCK.set(request)
+    try:
+        out = init(name, shape, seed=seed, **kwargs)
+    finally:
+        I._BLOCK.reset(token)
+    if not request["used"]:
+        raise ValueError(f"{name} has no block form (its values are not drawn elementwise)")
+    return out

@@ -40,6 +40,7 @@ class Comparison:
     config: dict = field(default_factory=dict)
     complete: bool = True
     planned: int = 0
+    failures: list = field(default_factory=list)
 
     def rows(self) -> list:
         out = []
@@ -73,6 +74,7 @@ class Comparison:
     def to_dict(self) -> dict:
         return {"target": self.target, "config": self.config, "complete": self.complete,
                 "planned_runs": self.planned, "finished_runs": sum(map(len, self.results.values())),
+                "failures": self.failures,
                 "summary": self.rows(), "runs": {k: [r.to_dict() for r in v] for k, v in self.results.items()}}
 
     def to_json(self, path=None) -> str:
@@ -101,7 +103,7 @@ class Comparison:
     @classmethod
     def from_dict(cls, d: dict) -> "Comparison":
         return cls({k: [TrainResult.from_dict(x) for x in v] for k, v in d["runs"].items()}, d["target"],
-                   d.get("config", {}), d.get("complete", True), d.get("planned_runs", 0))
+                   d.get("config", {}), d.get("complete", True), d.get("planned_runs", 0), d.get("failures", []))
 
     def title(self) -> str:
         """The configuration in one line, for figures: network, activation, optimizer, epochs, data, seeds."""
@@ -128,7 +130,8 @@ class Comparison:
 
 
 def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, target=0.97, epochs=10,
-            max_train=None, verbose=None, plot=None, json_path=None, csv_path=None, **train_kwargs) -> Comparison:
+            max_train=None, verbose=None, plot=None, json_path=None, csv_path=None, executor="auto",
+            **train_kwargs) -> Comparison:
     """Train the same network once per (initializer, seed) and compare.
 
     ``data``: (x_train, y_train, x_test, y_test), default MNIST (``load_mnist(data_dir)``). ``max_train``
@@ -140,6 +143,15 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     finished run, atomically, so a failure or Ctrl-C never loses finished runs; ``plot`` is drawn last. An
     interruption (KeyboardInterrupt) stops the sweep and returns the finished runs (``complete`` False).
     ``verbose``: a progress bar over all epochs and one line per finished run (default); False for none.
+
+    ``executor``: where the runs go. None runs them here, one after another. Any object with
+    ``submit(fn, *args)`` returning futures with ``result()`` (a ``concurrent.futures`` executor, a
+    ``distributed.Client``, whose data is scattered to the workers once) runs them there. "processes" makes a
+    local process pool (the data is sent to each worker once). "auto" (default): a pool of
+    ``cores // blas_threads`` workers when that is at least 2, else here: BLAS already using every core leaves
+    no core for a second run. Every run uses this process's BLAS thread count (threadpoolctl), so the results
+    are identical whatever the executor (a matrix product's rounding depends on its thread count), and come in
+    the same order. A run that fails is recorded in ``failures`` (the others go on).
 
     >>> c = compare(["xavier", "he"], seeds=(0,), epochs=2)      # doctest: +SKIP
     >>> print(c.table())                                         # doctest: +SKIP
@@ -178,27 +190,144 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     shared = {k: v for k, v in cfg.to_dict().items() if k not in ("seed", "init", "init_kwargs")}
     cmp = Comparison({}, target, {**shared, "seeds": seeds, "n_train": len(x), "n_test": len(xt),
                                   "init_kwargs": train_kwargs.get("init_kwargs")}, False, len(inits) * len(seeds))
-    k = 0
-    with progress.bar(cmp.planned * cfg.epochs, "compare", verbose, unit="epoch") as bar:
-        try:
-            for name in inits:
-                for s in seeds:
-                    k += 1
-                    bar.set_description_str(f"[{k}/{cmp.planned}] {name} seed {s}")
-                    r = train(x, y, xt, yt, init=name, seed=s, epochs=epochs, verbose=verbose, _progress=bar,
-                              **train_kwargs)
-                    cmp.results.setdefault(name, []).append(r)
-                    _save(cmp, json_path, csv_path)
-                    bar.write(f"[{k}/{cmp.planned}] init={name} seed={s}: "
-                              + (f"diverged at epoch {r.diverged['epoch']}" if r.diverged else
-                                 f"final test accuracy {100 * r.final_accuracy:.2f}%"))
-            cmp.complete = True
-        except KeyboardInterrupt:
-            bar.write(f"interrupted: {k - 1} of {cmp.planned} runs finished and kept")
+    jobs = [(name, s) for name in inits for s in seeds]
+    pool, ours = _executor(executor, len(jobs), (x, y, xt, yt))
+    try:
+        if pool is None:
+            _run_here(cmp, jobs, (x, y, xt, yt), epochs, train_kwargs, verbose, cfg, json_path, csv_path)
+        else:
+            _run_there(cmp, jobs, None if ours else (x, y, xt, yt), epochs, train_kwargs, verbose, pool,
+                       json_path, csv_path)
+    finally:
+        if ours:
+            pool.shutdown(wait=True, cancel_futures=True)
     _save(cmp, json_path, csv_path)
     if plot:
         cmp.plot(plot, title=None)
     return cmp
+
+
+def _report(bar, k, cmp, name, s, r) -> None:
+    bar.write(f"[{k}/{cmp.planned}] init={name} seed={s}: "
+              + (f"diverged at epoch {r.diverged['epoch']}" if r.diverged else
+                 f"final test accuracy {100 * r.final_accuracy:.2f}%"))
+
+
+def _fail(bar, k, cmp, name, s, e) -> None:
+    cmp.failures.append({"init": name, "seed": s, "error": f"{type(e).__name__}: {e}"})
+    bar.write(f"[{k}/{cmp.planned}] init={name} seed={s}: failed: {type(e).__name__}: {e}")
+
+
+def _run_here(cmp, jobs, data, epochs, train_kwargs, verbose, cfg, json_path, csv_path) -> None:
+    x, y, xt, yt = data
+    k = 0
+    with progress.bar(cmp.planned * cfg.epochs, "compare", verbose, unit="epoch") as bar:
+        try:
+            for name, s in jobs:
+                k += 1
+                bar.set_description_str(f"[{k}/{cmp.planned}] {name} seed {s}")
+                try:
+                    r = train(x, y, xt, yt, init=name, seed=s, epochs=epochs, verbose=verbose, _progress=bar,
+                              **train_kwargs)
+                except (KeyboardInterrupt, MemoryError):
+                    raise
+                except Exception as e:  # noqa: BLE001  (a failed run is recorded; the others go on)
+                    _fail(bar, k, cmp, name, s, e)
+                    continue
+                cmp.results.setdefault(name, []).append(r)
+                _save(cmp, json_path, csv_path)
+                _report(bar, k, cmp, name, s, r)
+            cmp.complete = not cmp.failures
+        except KeyboardInterrupt:
+            bar.write(f"interrupted: {sum(map(len, cmp.results.values()))} of {cmp.planned} runs finished and kept")
+
+
+def _blas_threads_now():
+    """The BLAS thread count of this process (None without threadpoolctl or a BLAS it knows)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    n = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+    return max(n) if n else None
+
+
+def _job(data, name, seed, epochs, train_kwargs, threads):
+    """One run of a sweep, on a worker (module-level, so that it pickles), with `threads` BLAS threads."""
+    import contextlib
+
+    if data is None:
+        data = _WORKER_DATA["data"]
+    x, y, xt, yt = data
+    limit = contextlib.nullcontext()
+    if threads:
+        from threadpoolctl import threadpool_limits
+
+        limit = threadpool_limits(limits=threads, user_api="blas")
+    with limit:
+        return train(x, y, xt, yt, init=name, seed=seed, epochs=epochs, verbose=False, **train_kwargs)
+
+
+_WORKER_DATA: dict = {}
+
+
+def _worker_init(data) -> None:
+    _WORKER_DATA["data"] = data
+
+
+def _executor(executor, njobs: int, data):
+    import os
+    import sys
+
+    if executor is None:
+        return None, False
+    if executor in ("auto", "processes"):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        cores = os.cpu_count() or 1
+        workers = min(njobs, max(1, cores // (_blas_threads_now() or 1)))
+        if executor == "auto" and workers < 2:
+            return None, False
+        # fork while no Julia runs here (no re-import of the caller's script); spawn once Julia has started
+        method = "fork" if "juliacall" not in sys.modules and "fork" in multiprocessing.get_all_start_methods() \
+            else "spawn"
+        pool = ProcessPoolExecutor(max(1, workers), mp_context=multiprocessing.get_context(method),
+                                   initializer=_worker_init, initargs=(data,))
+        return pool, True
+    if not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor must be None, 'auto', 'processes' or an object with submit() (a "
+                        f"concurrent.futures executor or a distributed.Client), got {type(executor).__name__}")
+    return executor, False
+
+
+def _run_there(cmp, jobs, data, epochs, train_kwargs, verbose, pool, json_path, csv_path) -> None:
+    """The runs on an executor; results collected in submission order (the serial order), each saved as it
+    arrives; a failed run recorded; Ctrl-C cancels what has not started and keeps what finished."""
+    if data is not None and callable(getattr(pool, "scatter", None)):   # distributed.Client: data to workers once
+        data = pool.scatter(list(data), broadcast=True, hash=False)
+    threads = _blas_threads_now()
+    futures = [pool.submit(_job, data, name, s, epochs, train_kwargs, threads) for name, s in jobs]
+    with progress.bar(len(jobs), "compare", verbose, unit="run") as bar:
+        try:
+            for k, ((name, s), f) in enumerate(zip(jobs, futures), start=1):
+                try:
+                    r = f.result()
+                except KeyboardInterrupt:
+                    raise
+                except Exception as e:  # noqa: BLE001  (a failed run is recorded; the others go on)
+                    _fail(bar, k, cmp, name, s, e)
+                    bar.update(1)
+                    continue
+                cmp.results.setdefault(name, []).append(r)
+                _save(cmp, json_path, csv_path)
+                _report(bar, k, cmp, name, s, r)
+                bar.update(1)
+            cmp.complete = not cmp.failures
+        except KeyboardInterrupt:
+            for f in futures:
+                f.cancel()
+            bar.write(f"interrupted: {sum(map(len, cmp.results.values()))} of {cmp.planned} runs finished and kept")
 
 
 def _save(cmp: Comparison, json_path, csv_path) -> None:

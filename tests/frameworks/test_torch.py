@@ -256,3 +256,21 @@ def test_initialize_needs_weight_or_preset():
         pt.initialize(mnist_mlp(), seed=0)
     with pytest.raises(ValueError, match="preset must be one of"):
         pt.initialize(mnist_mlp(), preset="jax", seed=0)
+
+
+def test_a_shard_gets_the_values_of_the_whole_tensor():
+    """FSDP / DTensor style: each rank fills only its shard (here torch.chunk along dim 0 over 3 ranks, and a
+    2-D block) and the shards put together equal the whole tensor, bitwise."""
+    full = pt.init_(torch.empty(10, 7), "he", seed=4)
+    shards = [torch.empty_like(c) for c in torch.chunk(full, 3, dim=0)]
+    step = math.ceil(10 / 3)
+    for r, s in enumerate(shards):
+        pt.init_shard_(s, "he", (10, 7), (r * step,), seed=4)
+    assert torch.equal(torch.cat(shards), full)
+    block = pt.init_shard_(torch.empty(4, 3, dtype=torch.float64), "torch.kaiming_uniform", (10, 7), (5, 2), seed=9, a=2.0)
+    whole = pt.init_(torch.empty(10, 7, dtype=torch.float64), "torch.kaiming_uniform", seed=9, a=2.0)
+    assert torch.equal(block, whole[5:9, 2:5])
+    with pytest.raises(ValueError, match="does not fit"):
+        pt.init_shard_(torch.empty(4, 7), "he", (10, 7), (8,), seed=0)
+    with pytest.raises(ValueError, match="no block form"):
+        pt.init_shard_(torch.empty(4, 7), "orthogonal", (10, 7), (0,), seed=0)
