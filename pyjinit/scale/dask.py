@@ -1,6 +1,6 @@
 """Initializers as Dask arrays (``pyjinit.dask``): each chunk is generated on its own with the block API, so
 an array larger than memory is made chunk by chunk, by any worker, and ``.compute()`` equals the in-memory
-``pyjinit.init(name, shape, ...)`` exactly, for every chunking (docs/stream.md §8).
+``pyjinit.init(name, shape, ...)`` exactly, for every chunking (docs/stream.md §7).
 
 >>> import numpy as np, pyjinit, pyjinit.dask as pdk
 >>> w = pdk.init("he_normal", (200_000, 50_000), chunks=8192, seed=0)            # lazy: 40 GB, nothing made

@@ -131,7 +131,7 @@ class Comparison:
 
 def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, target=0.97, epochs=10,
             max_train=None, verbose=None, plot=None, json_path=None, csv_path=None, executor="auto",
-            **train_kwargs) -> Comparison:
+            blas_threads=1, **train_kwargs) -> Comparison:
     """Train the same network once per (initializer, seed) and compare.
 
     ``data``: (x_train, y_train, x_test, y_test), default MNIST (``load_mnist(data_dir)``). ``max_train``
@@ -147,11 +147,14 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     ``executor``: where the runs go. None runs them here, one after another. Any object with
     ``submit(fn, *args)`` returning futures with ``result()`` (a ``concurrent.futures`` executor, a
     ``distributed.Client``, whose data is scattered to the workers once) runs them there. "processes" makes a
-    local process pool (the data is sent to each worker once). "auto" (default): a pool of
-    ``cores // blas_threads`` workers when that is at least 2, else here: BLAS already using every core leaves
-    no core for a second run. Every run uses this process's BLAS thread count (threadpoolctl), so the results
-    are identical whatever the executor (a matrix product's rounding depends on its thread count), and come in
-    the same order. A run that fails is recorded in ``failures`` (the others go on).
+    local process pool (forked; the data is sent to each worker once). "auto" (default): such a pool of
+    ``min(runs, cores // blas_threads)`` workers when that is at least 2 and the platform can fork while no
+    Julia runs in this process, else here. A run that fails is recorded in ``failures`` (the others go on).
+
+    ``blas_threads`` (default 1): the BLAS threads of every run, here or on a worker (threadpoolctl). A matrix
+    product's rounding depends on its thread count, so fixing it makes the results identical whatever the
+    executor (and in the same order); and runs side by side never oversubscribe the cores (OpenBLAS threads
+    spin: 2 runs x 2 threads on 2 cores ran 18x slower than one after another, bench/scale.py).
 
     >>> c = compare(["xavier", "he"], seeds=(0,), epochs=2)      # doctest: +SKIP
     >>> print(c.table())                                         # doctest: +SKIP
@@ -163,6 +166,7 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must not repeat a seed, got {', '.join(map(str, seeds))}")
     target = check_real("target", target, "a fraction in (0, 1] (0.97 means 97%)", lambda v: 0 < v <= 1)
+    blas_threads = check_int("blas_threads", blas_threads, 1)
     if max_train is not None:
         max_train = check_int("max_train", max_train, 1)
     unknown = sorted(set(train_kwargs) - TRAIN_OPTIONS)
@@ -191,13 +195,14 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     cmp = Comparison({}, target, {**shared, "seeds": seeds, "n_train": len(x), "n_test": len(xt),
                                   "init_kwargs": train_kwargs.get("init_kwargs")}, False, len(inits) * len(seeds))
     jobs = [(name, s) for name in inits for s in seeds]
-    pool, ours = _executor(executor, len(jobs), (x, y, xt, yt))
+    pool, ours = _executor(executor, len(jobs), (x, y, xt, yt), blas_threads)
     try:
         if pool is None:
-            _run_here(cmp, jobs, (x, y, xt, yt), epochs, train_kwargs, verbose, cfg, json_path, csv_path)
+            with _blas_limit(blas_threads):
+                _run_here(cmp, jobs, (x, y, xt, yt), epochs, train_kwargs, verbose, cfg, json_path, csv_path)
         else:
             _run_there(cmp, jobs, None if ours else (x, y, xt, yt), epochs, train_kwargs, verbose, pool,
-                       json_path, csv_path)
+                       json_path, csv_path, blas_threads)
     finally:
         if ours:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -242,29 +247,23 @@ def _run_here(cmp, jobs, data, epochs, train_kwargs, verbose, cfg, json_path, cs
             bar.write(f"interrupted: {sum(map(len, cmp.results.values()))} of {cmp.planned} runs finished and kept")
 
 
-def _blas_threads_now():
-    """The BLAS thread count of this process (None without threadpoolctl or a BLAS it knows)."""
+def _blas_limit(threads):
+    """A context that runs BLAS with `threads` threads (threadpoolctl; nothing without it)."""
+    import contextlib
+
     try:
-        from threadpoolctl import threadpool_info
+        from threadpoolctl import threadpool_limits
     except ImportError:
-        return None
-    n = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
-    return max(n) if n else None
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def _job(data, name, seed, epochs, train_kwargs, threads):
     """One run of a sweep, on a worker (module-level, so that it pickles), with `threads` BLAS threads."""
-    import contextlib
-
     if data is None:
         data = _WORKER_DATA["data"]
     x, y, xt, yt = data
-    limit = contextlib.nullcontext()
-    if threads:
-        from threadpoolctl import threadpool_limits
-
-        limit = threadpool_limits(limits=threads, user_api="blas")
-    with limit:
+    with _blas_limit(threads):
         return train(x, y, xt, yt, init=name, seed=seed, epochs=epochs, verbose=False, **train_kwargs)
 
 
@@ -275,7 +274,7 @@ def _worker_init(data) -> None:
     _WORKER_DATA["data"] = data
 
 
-def _executor(executor, njobs: int, data):
+def _executor(executor, njobs: int, data, blas_threads: int):
     import os
     import sys
 
@@ -286,27 +285,24 @@ def _executor(executor, njobs: int, data):
         from concurrent.futures import ProcessPoolExecutor
 
         cores = os.cpu_count() or 1
-        workers = min(njobs, max(1, cores // (_blas_threads_now() or 1)))
-        if executor == "auto" and workers < 2:
+        workers = min(njobs, max(1, cores // blas_threads))
+        can_fork = "juliacall" not in sys.modules and "fork" in multiprocessing.get_all_start_methods()
+        if executor == "auto" and (workers < 2 or not can_fork):
             return None, False
-        # fork while no Julia runs here (no re-import of the caller's script); spawn once Julia has started
-        method = "fork" if "juliacall" not in sys.modules and "fork" in multiprocessing.get_all_start_methods() \
-            else "spawn"
-        pool = ProcessPoolExecutor(max(1, workers), mp_context=multiprocessing.get_context(method),
-                                   initializer=_worker_init, initargs=(data,))
-        return pool, True
+        # fork (no re-import of the caller's script) while no Julia runs here; spawn once Julia has started
+        ctx = multiprocessing.get_context("fork" if can_fork else "spawn")
+        return ProcessPoolExecutor(max(1, workers), mp_context=ctx, initializer=_worker_init, initargs=(data,)), True
     if not callable(getattr(executor, "submit", None)):
         raise TypeError(f"executor must be None, 'auto', 'processes' or an object with submit() (a "
                         f"concurrent.futures executor or a distributed.Client), got {type(executor).__name__}")
     return executor, False
 
 
-def _run_there(cmp, jobs, data, epochs, train_kwargs, verbose, pool, json_path, csv_path) -> None:
+def _run_there(cmp, jobs, data, epochs, train_kwargs, verbose, pool, json_path, csv_path, threads) -> None:
     """The runs on an executor; results collected in submission order (the serial order), each saved as it
     arrives; a failed run recorded; Ctrl-C cancels what has not started and keeps what finished."""
     if data is not None and callable(getattr(pool, "scatter", None)):   # distributed.Client: data to workers once
         data = pool.scatter(list(data), broadcast=True, hash=False)
-    threads = _blas_threads_now()
     futures = [pool.submit(_job, data, name, s, epochs, train_kwargs, threads) for name, s in jobs]
     with progress.bar(len(jobs), "compare", verbose, unit="run") as bar:
         try:

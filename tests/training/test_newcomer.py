@@ -168,7 +168,7 @@ def test_interrupted_sweep_keeps_finished_runs(small_data, tmp_path, monkeypatch
 
     monkeypatch.setattr(C, "train", train_then_interrupt)
     out = tmp_path / "c.json"
-    c = C.compare(["he", "xavier"], seeds=(0, 1), data=small_data, epochs=1, hidden=(8,), json_path=out,
+    c = C.compare(["he", "xavier"], seeds=(0, 1), data=small_data, epochs=1, hidden=(8,), json_path=out, executor=None,
                   verbose=False, backend="numpy")
     assert not c.complete and c.planned == 4 and sum(map(len, c.results.values())) == 2
     d = strict_loads(out.read_text())
@@ -218,3 +218,17 @@ def test_license_and_readme_install_steps():
     readme = (ROOT / "README.md").read_text()
     for words in ("python3 -m venv", "Python ≥ 3.10", "apt", "--no-deps", "numpy<2", "--quiet"):
         assert words in readme, words
+
+
+def test_sweeps_give_the_same_results_on_any_executor(small_data):
+    """blas_threads fixes each run's BLAS threads, so a local process pool gives the serial results exactly."""
+    kw = dict(seeds=(0, 1), data=small_data, epochs=2, hidden=(16,), verbose=False, backend="numpy")
+    serial = C.compare(["he", "xavier"], executor=None, **kw)
+    pool = C.compare(["he", "xavier"], executor="processes", **kw)
+    strip = lambda r: [{k: v for k, v in h.items() if k != "seconds"} for h in r.history]  # noqa: E731
+    for name in serial.results:
+        assert [strip(r) for r in serial.results[name]] == [strip(r) for r in pool.results[name]]
+    with pytest.raises(TypeError, match="executor must be"):
+        C.compare(["he"], seeds=(0,), data=small_data, executor=42)
+    with pytest.raises(ValueError, match="blas_threads must be an integer >= 1"):
+        C.compare(["he"], seeds=(0,), data=small_data, blas_threads=0)

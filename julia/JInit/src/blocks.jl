@@ -1,4 +1,4 @@
-# Blocks: any block of an elementwise initializer's array, generated directly (docs/stream.md §8).
+# Blocks: any block of an elementwise initializer's array, generated directly (docs/stream.md §7).
 # Element k (row-major over the PyTorch-order shape) depends only on (seed, k), so a block is filled from
 # its contiguous runs of k. A `BlockRequest` stands in for the stream when an initializer is called: its
 # `draw` fills only the block; initializers whose values depend on the whole array refuse it.
