@@ -121,19 +121,30 @@ def truncated_normal_init(shape, dtype, seed, mean=0, std=1, lo=None, hi=None, l
     return _draw(shape, dtype, lambda n: t.sample(seed, n, dtype), lambda k0, n: t.sample_at(seed, k0, n, dtype))
 
 
+def scaled_dist(scale: float, n: float, distribution: str) -> tuple:
+    """The zero-mean draw of variance scale / n: ("uniform", {low, high}) on ±√(3 scale / n),
+    ("normal", {std}) with std √(scale / n), or ("truncated_normal", {std, lo_std, hi_std}) at ±2 std with std
+    √(scale / n) / 0.8796… (Keras/JAX). The one place for these formulas (the framework names use it too)."""
+    if distribution == "uniform":
+        limit = math.sqrt(3 * scale / n)
+        return "uniform", {"low": -limit, "high": limit}
+    if distribution == "normal":
+        return "normal", {"std": math.sqrt(scale / n)}
+    return "truncated_normal", {"std": math.sqrt(scale / n) / KERAS_TRUNC_STD, "lo_std": -2.0, "hi_std": 2.0}
+
+
 def _scaled(shape, dtype, seed, scale: float, mode, distribution, modes=FAN_MODES):
-    """Variance scale / n, n the fan `mode` picks: uniform on +-sqrt(3 scale / n), normal with std
-    sqrt(scale / n), or a normal truncated to +-2 std with std sqrt(scale / n) / 0.8796... (Keras/JAX)."""
+    """Variance scale / n, n the fan `mode` picks (see scaled_dist)."""
     dist = check_choice("distribution", distribution, DISTRIBUTIONS)
     n = fan_for_mode(shape, mode, modes)
     if n == 0:
         return _const(shape, dtype, 0)
-    if dist == "uniform":
-        limit = math.sqrt(3 * scale / n)
-        return _uniform(shape, dtype, seed, -limit, limit)
-    if dist == "normal":
-        return normal_init(shape, dtype, seed, std=math.sqrt(scale / n))
-    return truncated_normal_init(shape, dtype, seed, std=math.sqrt(scale / n) / KERAS_TRUNC_STD)
+    kind, kw = scaled_dist(scale, n, dist)
+    if kind == "uniform":
+        return _uniform(shape, dtype, seed, kw["low"], kw["high"])
+    if kind == "normal":
+        return normal_init(shape, dtype, seed, std=kw["std"])
+    return truncated_normal_init(shape, dtype, seed, **kw)
 
 
 def variance_scaling_init(shape, dtype, seed, scale=1, mode="fan_in", distribution="truncated_normal"):

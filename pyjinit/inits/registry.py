@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from . import api as I
-from .numpy_backend import KERAS_TRUNC_STD
+from .numpy_backend import scaled_dist
 from ..support.messages import near
 from .validate import check_choice, check_dims, fmt
 
@@ -160,6 +160,16 @@ def _torch_args():
     _own_args("torch.sparse", {"sparsity": REQUIRED, "std": 0.01}, sparse)
 
 
+def _draw_of(scale, n, distribution) -> dict:
+    """The pyjinit function and arguments of a zero-mean draw of variance scale / n (numpy_backend.scaled_dist);
+    a zero fan gives zeros (as the unqualified initializers)."""
+    if not n:
+        return {"__func__": I.zeros_init}
+    kind, kw = scaled_dist(scale, n, distribution)
+    return {"__func__": {"uniform": I.uniform_init, "normal": I.normal_init,
+                         "truncated_normal": I.truncated_normal_init}[kind], **kw}
+
+
 def _keras_order(torch_shape: tuple) -> tuple:
     return tuple(torch_shape[2:]) + (torch_shape[1], torch_shape[0]) if len(torch_shape) >= 2 else tuple(torch_shape)
 
@@ -188,14 +198,7 @@ def _keras_scaled(scale, mode, distribution, torch_shape):
     m = check_choice("mode", mode, ("fan_in", "fan_out", "fan_avg"))
     fi, fo = keras_fans(_keras_order(torch_shape))
     n = {"fan_in": fi, "fan_out": fo, "fan_avg": (fi + fo) / 2}[m]
-    v = scale / max(1.0, n)
-    if d == "uniform":
-        lim = math.sqrt(3 * v)
-        return {"__func__": I.uniform_init, "low": -lim, "high": lim}
-    if d == "untruncated_normal":
-        return {"__func__": I.normal_init, "std": math.sqrt(v)}
-    return {"__func__": I.truncated_normal_init, "std": math.sqrt(v) / KERAS_TRUNC_STD, "lo_std": -2.0,
-            "hi_std": 2.0}
+    return _draw_of(scale, max(1.0, n), "normal" if d == "untruncated_normal" else d)
 
 
 def _keras_args():
@@ -249,14 +252,7 @@ def _jax_scaled(scale, mode, distribution, torch_shape, in_axis=-2, out_axis=-1,
     m = check_choice("mode", mode, ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"))
     fi, fo = jax_fans(_keras_order(torch_shape), in_axis, out_axis, batch_axis)
     n = {"fan_in": fi, "fan_out": fo, "fan_avg": (fi + fo) / 2, "fan_geo_avg": math.sqrt(fi * fo)}[m]
-    v = scale / n if n else float("inf")
-    if d == "uniform":
-        lim = math.sqrt(3 * v)
-        return {"__func__": I.uniform_init, "low": -lim, "high": lim}
-    if d == "normal":
-        return {"__func__": I.normal_init, "std": math.sqrt(v)}
-    return {"__func__": I.truncated_normal_init, "std": math.sqrt(v) / KERAS_TRUNC_STD, "lo_std": -2.0,
-            "hi_std": 2.0}
+    return _draw_of(scale, n, d)
 
 
 def _jax_args():
@@ -303,25 +299,11 @@ def flux_fans(torch_shape: tuple) -> tuple:
 
 
 def _flux_args():
-    def glorot(dist):
-        def adapt(kw, shape):
-            fi, fo = flux_fans(shape)
-            g = kw["gain"]
-            if dist == "uniform":
-                lim = g * math.sqrt(6 / (fi + fo))
-                return {"__func__": I.uniform_init, "low": -lim, "high": lim}
-            return {"__func__": I.normal_init, "std": g * math.sqrt(2 / (fi + fo))}
-        return adapt
+    def glorot(dist):                     # variance gain² / fan_avg, as xavier_init (the same values in 2-D)
+        return lambda kw, shape: _draw_of(kw["gain"] ** 2, sum(flux_fans(shape)) / 2, dist)
 
-    def kaiming(dist):
-        def adapt(kw, shape):
-            fi = flux_fans(shape)[0]
-            g = kw["gain"]
-            if dist == "uniform":
-                lim = g * math.sqrt(3 / fi)
-                return {"__func__": I.uniform_init, "low": -lim, "high": lim}
-            return {"__func__": I.normal_init, "std": g / math.sqrt(fi)}
-        return adapt
+    def kaiming(dist):                    # variance gain² / fan_in, as he_init
+        return lambda kw, shape: _draw_of(kw["gain"] ** 2, flux_fans(shape)[0], dist)
 
     _own_args("flux.glorot_uniform", {"gain": 1.0}, glorot("uniform"))
     _own_args("flux.glorot_normal", {"gain": 1.0}, glorot("normal"))
