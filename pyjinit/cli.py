@@ -108,7 +108,7 @@ def _name_values(items, flag: str) -> dict:
 def _cmd_init(args) -> int:
     import numpy as np
 
-    from .inits import init, last_seed
+    from .inits import init
     from .inits.api import new_seed
     from .inits.registry import check_name
     from .support.files import atomic_write, check_output_path, dumps

@@ -27,7 +27,7 @@ def choose_backend(backend) -> str:
     try:
         bridge.module()
         return "julia"
-    except RuntimeError as e:
+    except RuntimeError:
         if b == "julia":
             raise
         if not _said_why:

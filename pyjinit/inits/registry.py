@@ -422,7 +422,7 @@ def init(name, shape, **kwargs):
     return func(shape, **{**fixed, **kwargs})
 
 
-def init_block(name, shape, index, *, seed, **kwargs) -> np.ndarray:
+def init_block(name, shape, index, *, seed, **kwargs):
     """The block ``index`` of ``pyjinit.init(name, shape, seed=seed, **kwargs)`` without making the whole
     array: equal to ``pyjinit.init(name, shape, seed=seed, **kwargs)[index]``. ``index`` is a tuple of slices
     (step 1), ``(start, stop)`` pairs or integers over ``shape`` (in its ``layout``); missing trailing

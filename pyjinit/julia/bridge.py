@@ -235,7 +235,7 @@ def ensure_flux(jl) -> None:
     """Install Flux into Julia's environment if it is not there (a one-line notice; PySR's way: Pkg.add in the
     running Julia), load it, and check that JInit's Flux extension loaded. Raises FluxUnavailable."""
     name, uuid = FLUX
-    if bool(jl.seval(f'isdefined(Base, :get_extension) && Base.get_extension(JInit, :JInitFluxExt) !== nothing')):
+    if bool(jl.seval('isdefined(Base, :get_extension) && Base.get_extension(JInit, :JInitFluxExt) !== nothing')):
         return
     try:
         jl.seval("import Pkg")

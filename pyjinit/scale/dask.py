@@ -22,7 +22,7 @@ import dask.array as da
 import numpy as np
 
 from ..inits import api
-from ..inits.registry import check_name, init, init_block
+from ..inits.registry import check_name, init_block
 from ..inits.validate import check_dims, check_dtype, check_seed, fmt
 from ..support import progress
 
