@@ -1,4 +1,4 @@
-"""Command line: ``python -m pyjinit {info,list,init,train,compare}``.
+"""Command line: ``python -m pyjinit {info,list,init,train,compare,diagnose}``.
 
 Exit codes: 0 ok; 1 a failure after the work (e.g. a figure could not be drawn; the results are written);
 2 bad arguments or a missing dependency (said before any work); 3 a training run diverged; 4 no data;
@@ -234,12 +234,11 @@ def _check_outputs(args, json_opts=("out",), csv_opts=()) -> None:
 
 def _cmd_train(args) -> int:
     from .training import train_mnist
-
-    from .inits.registry import check_name
+    from .training.trainer import check_init_name
 
     kw = _train_kwargs(args)
     kw.setdefault("hidden", (128, 64))
-    check_name(args.init)
+    check_init_name(args.init)
     _check_outputs(args)
     r = train_mnist(init=args.init, epochs=args.epochs, data_dir=args.data_dir, seed=args.seed,
                     init_kwargs=_init_kwargs(args.init_kw), verbose=_verbose(args), **kw)
@@ -289,6 +288,29 @@ def _cmd_compare(args) -> int:
         return 130
     if args.plot:
         _plot_after_results(lambda: c.plot(args.plot), args.plot, saved)
+    return 0
+
+
+def _cmd_diagnose(args) -> int:
+    from .training.diagnostics import diagnose
+    from .training.trainer import check_init_name
+
+    for n in args.inits:
+        check_init_name(n)
+    _check_outputs(args, ("out",))
+    if args.hist:
+        from .support.files import check_output_path
+        from .training.plots import FIGURE_SUFFIXES
+
+        check_output_path("--hist", args.hist, FIGURE_SUFFIXES)
+    d = diagnose(args.inits, data_dir=args.data_dir, hidden=tuple(args.hidden), activation=args.activation,
+                 seed=args.seed, batch_size=args.batch_size, init_kwargs=_init_kwargs(args.init_kw))
+    if args.out:
+        d.to_json(args.out)
+    print(d.to_json() if args.json else d.table())
+    for path, draw in ((args.plot, d.plot), (args.hist, d.histograms)):
+        if path:
+            _plot_after_results(lambda p=path, f=draw: f(p), path, args.out)
     return 0
 
 
@@ -342,6 +364,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--csv", default=None, help="write per-epoch results as CSV here")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     s.set_defaults(func=_cmd_compare)
+
+    s = sub.add_parser("diagnose", help="signal propagation at initialization: per-layer stds, saturation, gradients",
+                       description="For each initializer: per layer, the std of pre-activations and activations, "
+                                   "saturated/dead units, and gradient stds on a batch of MNIST, beside the "
+                                   "variance-recursion prediction. exit codes: 0 ok, 2 bad arguments, 4 no MNIST data")
+    s.add_argument("--inits", nargs="+", default=["uniform", "normal", "xavier", "he", "orthogonal", "lsuv"])
+    s.add_argument("--hidden", type=_POS_INT, nargs="+", default=[256] * 20, help="hidden layer sizes (default 20 x 256)")
+    s.add_argument("--activation", default="tanh", choices=["relu", "tanh", "sigmoid", "leaky_relu", "gelu"])
+    s.add_argument("--seed", type=_SEED, default=0)
+    s.add_argument("--batch-size", type=_int_at_least(2), default=1000, help="examples in the batch (default 1000)")
+    s.add_argument("--data-dir", default=None)
+    s.add_argument("--init-kw", action="append", metavar="NAME=VALUE", help="initializer keyword (repeatable)")
+    s.add_argument("--out", default=None, help="write the per-layer results as JSON here")
+    s.add_argument("--plot", default=None, help="per-layer std curves, forward and backward (.png/.svg/.pdf)")
+    s.add_argument("--hist", default=None, help="activation histograms per layer (.png/.svg/.pdf)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(func=_cmd_diagnose)
     return p
 
 

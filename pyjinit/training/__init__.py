@@ -1,12 +1,13 @@
 """Experiments on real data: MNIST (datasets), the NumPy networks (networks), the trainer (trainer),
-its configuration and results (results), comparisons over initializers and seeds (comparison), and
-figures (plots, the only module that imports matplotlib).
+its configuration and results (results), comparisons over initializers and seeds (comparison), signal-propagation diagnostics
+(diagnostics), LSUV (lsuv), and figures (plots, the only module that imports matplotlib).
 May import: `pyjinit.inits`, `pyjinit.julia` (Flux training), `pyjinit.frameworks`.
 """
 from . import comparison, datasets
 from .comparison import DEEP, Comparison, compare
+from .diagnostics import Diagnosis, diagnose
 from .results import TrainConfig, TrainResult
 from .trainer import batch_order, initial_weights, layer_seed, train, train_mnist
 
-__all__ = ["DEEP", "Comparison", "TrainConfig", "TrainResult", "batch_order", "comparison", "compare", "datasets",
+__all__ = ["DEEP", "Comparison", "Diagnosis", "diagnose", "TrainConfig", "TrainResult", "batch_order", "comparison", "compare", "datasets",
            "initial_weights", "layer_seed", "train", "train_mnist"]

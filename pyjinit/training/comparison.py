@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..inits.registry import check_name
 from ..inits.validate import check_int, check_nonempty, check_real, check_seed
 from ..support import progress
 from ..support.files import atomic_write, check_output_path, dumps, write_text
 from .plots import FIGURE_SUFFIXES, require_matplotlib
 from .results import TrainConfig, TrainResult
-from .trainer import train
+from .trainer import check_init_name, train
 
 DEFAULT_INITS = ("uniform", "normal", "xavier", "he", "orthogonal")
 # The deep case where initializers really differ (He et al. 2015; Glorot & Bengio 2010)
@@ -159,7 +158,7 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     >>> c = compare(["xavier", "he"], seeds=(0,), epochs=2)      # doctest: +SKIP
     >>> print(c.table())                                         # doctest: +SKIP
     """
-    inits = [check_name(n) for n in check_nonempty("inits", inits)]
+    inits = [check_init_name(n) for n in check_nonempty("inits", inits)]
     if len(set(inits)) != len(inits):
         raise ValueError(f"inits must not repeat a name, got {', '.join(inits)}")
     seeds = [check_seed(s) for s in check_nonempty("seeds", seeds)]

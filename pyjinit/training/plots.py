@@ -119,3 +119,58 @@ def plot_comparison(comparison, path=None, title=None):
     if path is not None:
         fig.savefig(path, dpi=110)
     return fig
+
+
+def plot_diagnosis(diagnosis, path=None):
+    """Per-layer std of activations (forward) and of dL/da (backward), measured (solid, markers) and predicted
+    by the variance recursion (dashed), one colour per initializer; log scale."""
+    plt = _plt()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    from matplotlib.ticker import MaxNLocator
+
+    for name, rows in diagnosis.layers.items():
+        color, marker, _ = style(name)
+        layers = [r["layer"] for r in rows]
+        a1.plot(layers, [r["pre_std"] for r in rows], color=color, marker=marker, ms=4, label=name)
+        a1.plot(layers, [r["predicted_pre_std"] for r in rows], color=color, ls="--", lw=0.9)
+        a2.plot(layers, [r["grad_act_std"] for r in rows], color=color, marker=marker, ms=4, label=name)
+        a2.plot(layers, [r["predicted_grad_act_std"] for r in rows], color=color, ls="--", lw=0.9)
+    a1.plot([], [], color="gray", ls="--", lw=0.9, label="predicted (variance recursion)")
+    a1.set(xlabel="layer", ylabel="std of pre-activations (forward)", yscale="log")
+    a2.set(xlabel="layer", ylabel="std of dL/d activations (backward)", yscale="log")
+    for ax in (a1, a2):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    a1.legend(fontsize=8)
+    c = diagnosis.config
+    fig.suptitle(f"at initialization: MLP {len(c.get('hidden', []))}×{(c.get('hidden') or ['?'])[0]} "
+                 f"{c.get('activation')}, batch of {c.get('batch_size')}, seed {c.get('seed')}", fontsize=9)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+def plot_histograms(diagnosis, path=None, bins=60):
+    """Activation histograms of each hidden layer, one panel per initializer (Glorot & Bengio 2010, fig. 6-7)."""
+    plt = _plt()
+    names = list(diagnosis.samples)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.4), squeeze=False)
+    cmap = plt.get_cmap("viridis")
+    for ax, name in zip(axes[0], names):
+        layers = diagnosis.samples[name]
+        lo = min((float(a.min()) for a in layers), default=-1.0)
+        hi = max((float(a.max()) for a in layers), default=1.0)
+        edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
+        for i, a in enumerate(layers):
+            h, _ = np.histogram(a, bins=edges, density=True)
+            ax.plot(0.5 * (edges[1:] + edges[:-1]), h, color=cmap(i / max(1, len(layers) - 1)), lw=1,
+                    label=f"layer {i + 1}" if len(layers) <= 6 or i in (0, len(layers) - 1) else None)
+        ax.set(title=name, xlabel="activation value", yscale="log")
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("density")
+    c = diagnosis.config
+    fig.suptitle(f"activations per hidden layer at initialization ({c.get('activation')})", fontsize=9)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig

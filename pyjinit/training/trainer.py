@@ -30,9 +30,13 @@ def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:
 
 # --- initial weights ---------------------------------------------------------------------------------------
 
-def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None) -> list:
+def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None, data=None, activation="relu") -> list:
     """Layer l's (1-based) weight (out, in), float32, from `init` with seed substream(seed, l).
-    `init`: a registry name for every layer, or a list with one name or array (pretrained) per layer."""
+    `init`: a registry name for every layer, "lsuv", or a list with one name or array (pretrained) per layer.
+    "lsuv" (training/lsuv.py): orthogonal weights from the same streams, then LSUV on the first LSUV_BATCH
+    training examples in the order batch_order(seed, 0, n) (init_kwargs: tol, max_iter); needs `data`."""
+    if isinstance(init, str) and init == "lsuv":
+        return _lsuv_weights(sizes, init_kwargs, seed, backend, data, activation)
     n = len(sizes) - 1
     inits = list(init) if isinstance(init, (list, tuple)) else [init] * n
     if len(inits) != n:
@@ -53,6 +57,38 @@ def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None) -> 
 
             out.append(pretrained_init(np.asarray(spec, dtype=np.float32), shape))
     return out
+
+
+TRAIN_ONLY = ("lsuv",)      # initializers that need the data: the trainer's, not pyjinit.init's
+
+
+def check_init_name(name) -> str:
+    """`name` if it is an initializer name or one of the trainer's data-driven ones ("lsuv")."""
+    from ..inits.registry import check_name
+    from ..support.messages import near
+
+    if name in TRAIN_ONLY:
+        return name
+    guess = near(name, TRAIN_ONLY, n=1)
+    if guess and isinstance(name, str):
+        raise ValueError(f"name must be an initializer name; got {fmt(name)}. Did you mean {fmt(guess[0])}? "
+                         "(the trainer's data-driven initializer)")
+    return check_name(name)
+
+
+def _lsuv_weights(sizes, init_kwargs, seed, backend, data, activation) -> list:
+    from .lsuv import LSUV_BATCH, lsuv
+
+    if data is None:
+        raise ValueError("init='lsuv' needs data: it scales each layer on a batch of training examples")
+    kw = dict(init_kwargs or {})
+    unknown = set(kw) - {"tol", "max_iter"}
+    if unknown:
+        raise TypeError(f"init='lsuv' takes tol and max_iter in init_kwargs; got {', '.join(sorted(unknown))}")
+    x = np.asarray(data[0], np.float32)
+    batch = x[batch_order(seed, 0, len(x))[:LSUV_BATCH]]
+    ws = initial_weights(sizes, "orthogonal", None, seed, backend=backend)
+    return lsuv(ws, activation, batch, **kw)[0]
 
 
 # --- training ------------------------------------------------------------------------------------------
@@ -97,7 +133,8 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     from ..inits.backend import choose_backend
 
     which = choose_backend(backend)
-    weights = initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which)
+    weights = initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which, data=(x_train, y_train),
+                              activation=cfg.activation)
     bar = _progress if _progress is not None else progress.bar(
         cfg.epochs, f"init={cfg.init if isinstance(cfg.init, str) else 'per layer'}", verbose, unit="epoch")
     lines = _progress is None

@@ -1,0 +1,124 @@
+"""Signal-propagation diagnostics and LSUV: the arithmetic on networks whose answer is known, the variance
+recursion against measurement, LSUV's post-condition on a held-out batch, and the CLI."""
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import pyjinit as pj
+from pyjinit.training import diagnostics as D
+from pyjinit.training.lsuv import lsuv
+from pyjinit.training.trainer import initial_weights
+
+
+def test_second_moments_against_closed_forms():
+    for var in (0.01, 1.0, 4.0):
+        ea2, ed2 = D.second_moments("relu", var)
+        assert math.isclose(ea2, var / 2, rel_tol=1e-3) and math.isclose(ed2, 0.5, rel_tol=1e-3)
+        assert D.second_moments("linear", var) == (var, 1.0)
+    # tanh at tiny variance is the identity: E[tanh(z)^2] ~ var, E[tanh'(z)^2] ~ 1
+    ea2, ed2 = D.second_moments("tanh", 1e-6)
+    assert math.isclose(ea2, 1e-6, rel_tol=1e-3) and math.isclose(ed2, 1.0, rel_tol=1e-3)
+
+
+def test_linear_network_with_known_weights():
+    """Weights c * I on a linear (leaky with slope 1 is not available: use identity-scaled relu inputs > 0)
+    network: every layer multiplies the signal by c exactly, forward; backward the gradient by c."""
+    rng = np.random.default_rng(0)
+    x = np.abs(rng.normal(size=(400, 16))).astype(np.float32) + 0.1       # positive: relu is the identity
+    y = rng.integers(0, 10, 400)
+    c = 1.5
+    ws = [c * np.eye(16, dtype=np.float32) for _ in range(3)] + [np.eye(10, 16, dtype=np.float32)]
+    rows = D.measure(ws, "relu", x, y)
+    for l in range(3):
+        assert math.isclose(rows[l]["pre_std"], c ** (l + 1) * x.std(), rel_tol=1e-5)
+        assert rows[l]["dead"] == 0.0
+    for l in range(2):                                   # dL/da_l = c * dL/da_{l+1} (W = cI, relu' = 1 here)
+        assert math.isclose(rows[l]["grad_act_std"], c * rows[l + 1]["grad_act_std"], rel_tol=1e-5)
+    assert rows[-1]["saturated"] is None and rows[-1]["dead"] is None
+
+
+def test_variance_recursion_predicts_a_wide_random_network():
+    """Wide layers (512) make the mean-field prediction accurate: within 10% per layer forward."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2000, 256)).astype(np.float32)
+    y = rng.integers(0, 10, 2000)
+    for init, act in (("xavier", "tanh"), ("he", "relu")):
+        ws = initial_weights([256, 512, 512, 512, 10], init, None, 3, backend="numpy")
+        for r in D.measure(ws, act, x, y)[:-1]:
+            assert abs(r["pre_std"] / r["predicted_pre_std"] - 1) < 0.1, (init, r)
+
+
+def test_saturation_and_dead_units():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(500, 64)).astype(np.float32)
+    y = rng.integers(0, 10, 500)
+    big = [np.full((64, 64), 10.0, np.float32), np.ones((10, 64), np.float32)]
+    assert D.measure(big, "tanh", x, y)[0]["saturated"] > 0.9                # huge pre-activations
+    neg = [-np.abs(rng.normal(size=(64, 64))).astype(np.float32), np.ones((10, 64), np.float32)]
+    xp = np.abs(x)
+    assert D.measure(neg, "relu", xp, y)[0]["dead"] == 1.0                    # every unit below zero
+
+
+def test_lsuv_post_condition_on_a_held_out_batch(small_data):
+    """After LSUV on one batch, every layer's output variance on another batch is 1 within the tolerance plus
+    the sampling error (the variance of a variance estimate over n*units values: ~ sqrt(2/(n*units)), 5 sigma)."""
+    x = small_data[0]
+    fit, held = x[:300], x[300:600]
+    ws = initial_weights([784, 128, 64, 10], "orthogonal", None, 0, backend="numpy")
+    out, iters = lsuv(ws, "tanh", fit, tol=0.05)
+    assert all(1 <= k <= 10 for k in iters[:1])
+    a = held
+    for l, w in enumerate(out):
+        z = a @ w.T
+        noise = 5 * math.sqrt(2 / z.size) * 4             # heavy-tailed layer outputs: 4x the Gaussian value
+        assert abs(z.var() - 1) < 0.05 + noise + 0.15, (l, z.var())
+        a = np.tanh(z)
+    with pytest.raises(ValueError, match="tol must be"):
+        lsuv(ws, "tanh", fit, tol=0)
+
+
+def test_lsuv_in_the_trainer_is_seeded_and_needs_data(small_data):
+    x, y, xt, yt = small_data
+    a = initial_weights([784, 32, 10], "lsuv", None, 4, backend="numpy", data=(x, y), activation="relu")
+    b = initial_weights([784, 32, 10], "lsuv", None, 4, backend="numpy", data=(x, y), activation="relu")
+    assert all(np.array_equal(p, q) for p, q in zip(a, b))
+    with pytest.raises(ValueError, match="needs data"):
+        initial_weights([784, 32, 10], "lsuv", None, 4, backend="numpy")
+    r = pj.train(x, y, xt, yt, hidden=(32,), epochs=1, init="lsuv", verbose=False, backend="numpy")
+    assert r.history and r.config["init"] == "lsuv"
+
+
+def test_diagnose_compares_inits_and_the_small_init_vanishes(small_data):
+    d = pj.diagnose(["normal", "xavier", "lsuv"], data=small_data, hidden=(64,) * 6, activation="tanh",
+                    batch_size=200)
+    small, xav, ls = d.layers["normal"], d.layers["xavier"], d.layers["lsuv"]
+    assert small[-2]["act_std"] < 1e-3 * small[0]["act_std"]                 # N(0, 0.01^2): vanishes
+    assert 0.3 < xav[-2]["act_std"] / xav[0]["act_std"] < 3                   # Xavier: kept
+    assert all(abs(r["pre_std"] - 1) < 0.2 for r in ls)                        # LSUV: unit variance
+    js = json.loads(d.to_json())
+    assert set(js["layers"]) == {"normal", "xavier", "lsuv"} and "| lsuv | 1 |" in d.table()
+
+
+def test_diagnose_figures(small_data, tmp_path):
+    pytest.importorskip("matplotlib")
+    d = pj.diagnose(["xavier", "he"], data=small_data, hidden=(32,) * 3, batch_size=100)
+    f = d.plot(tmp_path / "s.png")
+    assert len(f.axes) == 2 and f.axes[0].get_yscale() == "log" and (tmp_path / "s.png").stat().st_size > 0
+    h = d.histograms(tmp_path / "h.png")
+    assert [ax.get_title() for ax in h.axes] == ["xavier", "he"]
+
+
+def test_cli_diagnose(mnist_dir, tmp_path):
+    p = subprocess.run([sys.executable, "-m", "pyjinit", "diagnose", "--data-dir", str(mnist_dir), "--hidden", "16", "16",
+                        "--inits", "xavier", "lsuv", "--batch-size", "100", "--out", str(tmp_path / "d.json")],
+                       capture_output=True, text=True, timeout=300, env={**os.environ, "PYJINIT_BACKEND": "numpy"})
+    assert p.returncode == 0, p.stderr
+    assert "| lsuv | 3 |" in p.stdout and json.loads((tmp_path / "d.json").read_text())["layers"]["xavier"]
+    q = subprocess.run([sys.executable, "-m", "pyjinit", "diagnose", "--inits", "lsuvv"], capture_output=True,
+                       text=True, timeout=300)
+    assert q.returncode == 2 and "Did you mean" in q.stderr
