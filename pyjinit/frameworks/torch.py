@@ -254,6 +254,40 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
     return model
 
 
+def lsuv_(model, batch, *, seed=None, tol=0.1, max_iter=10, orthogonal=True):
+    """LSUV (Mishkin & Matas 2016) for a PyTorch model, in place: orthonormal weights and zero biases
+    (``initialize(model, weight="orthogonal", seed=seed)``, unless ``orthogonal=False``), then, for each Linear
+    and Conv layer in order, the weight divided by the std of the layer's output on ``batch`` (a forward hook)
+    until that variance is within ``tol`` of 1, at most ``max_iter`` times. The same algorithm as the trainer's
+    ``init="lsuv"`` (training/lsuv.py): for the MNIST MLP and the same batch, the same weights (to float32
+    rounding of the two matrix products). Returns the model.
+
+    >>> import torch, pyjinit.torch as pt                                             # doctest: +SKIP
+    >>> pt.lsuv_(model, next(iter(loader))[0], seed=0)                                 # doctest: +SKIP
+    """
+    from ..inits.validate import check_int, check_real
+
+    tol = check_real("tol", tol, "a number in (0, 1)", lambda v: 0 < v < 1)
+    max_iter = check_int("max_iter", max_iter, 1)
+    if orthogonal:
+        initialize(model, weight="orthogonal", bias="zeros", seed=seed, strict=False)
+    targets = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
+    seen = {}
+    with torch.no_grad():
+        for m in targets:
+            hook = m.register_forward_hook(lambda mod, inp, out: seen.__setitem__("out", out))
+            try:
+                for k in range(max_iter + 1):
+                    model(batch)
+                    v = float(seen["out"].double().var(unbiased=False))
+                    if abs(v - 1.0) < tol or v == 0 or k == max_iter:
+                        break
+                    m.weight.div_(math.sqrt(v))
+            finally:
+                hook.remove()
+    return model
+
+
 def initialize_weights(model, method="he", *, seed=None, strict=True):
     """The tutorials' ``initialize_weights(model)``, with a stated meaning. ``method``:
 

@@ -274,3 +274,25 @@ def test_a_shard_gets_the_values_of_the_whole_tensor():
         pt.init_shard_(torch.empty(4, 7), "he", (10, 7), (8,), seed=0)
     with pytest.raises(ValueError, match="no block form"):
         pt.init_shard_(torch.empty(4, 7), "orthogonal", (10, 7), (0,), seed=0)
+
+
+def test_lsuv_for_a_torch_model_matches_the_trainers(small_data):
+    """pyjinit.torch.lsuv_ on the MNIST MLP with the trainer's LSUV batch gives the trainer's init='lsuv'
+    weights (float32 products in two libraries: relative 1e-4), and unit output variance per layer."""
+    from pyjinit.training.lsuv import LSUV_BATCH
+    from pyjinit.training.trainer import batch_order
+
+    x, y = small_data[0], small_data[1]
+    batch = x[batch_order(6, 0, len(x))[:LSUV_BATCH]]
+    ref = initial_weights([784, 128, 64, 10], "lsuv", None, 6, backend="numpy", data=(x, y), activation="tanh")
+    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.Tanh(), torch.nn.Linear(128, 64), torch.nn.Tanh(),
+                                torch.nn.Linear(64, 10))
+    pt.lsuv_(model, torch.from_numpy(batch), seed=6)
+    for layer, w in zip((model[0], model[2], model[4]), ref):
+        assert np.allclose(layer.weight.detach().numpy(), w, rtol=1e-4, atol=1e-7)
+    with torch.no_grad():
+        a = torch.from_numpy(batch)
+        for layer in (model[0], model[2], model[4]):
+            z = layer(a)
+            assert abs(z.var(unbiased=False).item() - 1) < 0.1
+            a = torch.tanh(z)
