@@ -194,6 +194,9 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     cmp = Comparison({}, target, {**shared, "seeds": seeds, "n_train": len(x), "n_test": len(xt),
                                   "init_kwargs": train_kwargs.get("init_kwargs")}, False, len(inits) * len(seeds))
     jobs = [(name, s) for name in inits for s in seeds]
+    from ..inits.backend import choose_backend
+
+    choose_backend(train_kwargs.get("backend"))     # decided (and said) once here, before any worker is forked
     pool, ours = _executor(executor, len(jobs), (x, y, xt, yt), blas_threads)
     try:
         if pool is None:
