@@ -250,7 +250,38 @@ def training(n, epochs, batch=128):
         rows.append({"case": "train epoch", "engine": f"torch ({NCPU} thr)", "n": n,
                      "seconds_per_epoch": statistics.median(ts)})
     rows[0]["x_of_torch"] = rows[0]["seconds_per_epoch"] / rows[1]["seconds_per_epoch"] if len(rows) > 1 else None
+    rows.extend(cnn_epochs(x, y, xt, yt, min(epochs, 2), batch))
     rows.extend(flux_epochs(x, y, xt, yt, epochs))
+    return rows
+
+
+def cnn_epochs(x, y, xt, yt, epochs, batch=128):
+    """conv 16 - pool - conv 32 - pool - dense 10 (3x3 "same", ReLU, Adam): the NumPy CNN against PyTorch's."""
+    n = len(x)
+    r = pj.train(x, y, xt, yt, conv=(16, 32), hidden=(), epochs=epochs, backend="numpy", verbose=False, seed=0)
+    rows = [{"case": "train epoch (CNN)", "engine": "pyjinit numpy CNN", "n": n,
+             "seconds_per_epoch": statistics.median(h["seconds"] for h in r.history)}]
+    if torch is not None:
+        torch.set_num_threads(NCPU)
+        m = torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                torch.nn.Flatten(), torch.nn.Linear(32 * 7 * 7, 10))
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        lossf = torch.nn.CrossEntropyLoss()
+        X, Y = torch.from_numpy(x).reshape(n, 1, 28, 28), torch.from_numpy(y)
+        ts = []
+        for _ in range(epochs):
+            t0 = time.perf_counter()
+            perm = torch.randperm(n)
+            for s in range(0, n, batch):
+                idx = perm[s:s + batch]
+                opt.zero_grad()
+                lossf(m(X[idx]), Y[idx]).backward()
+                opt.step()
+            ts.append(time.perf_counter() - t0)
+        rows.append({"case": "train epoch (CNN)", "engine": f"torch CNN ({NCPU} thr)", "n": n,
+                     "seconds_per_epoch": statistics.median(ts)})
+        rows[0]["x_of_torch"] = rows[0]["seconds_per_epoch"] / rows[1]["seconds_per_epoch"]
     return rows
 
 

@@ -25,9 +25,11 @@ class TrainConfig:
     seed: int = 0
     init: object = "he"                  # a name, or one name / array per layer
     init_kwargs: object = None           # a dict, or one dict per layer
+    conv: tuple = ()                     # conv channels (each 3x3, activation, 2x2 max-pool) before the dense layers
 
     def validate(self) -> "TrainConfig":
         self.hidden = tuple(check_int("hidden size", h, 1) for h in self.hidden)
+        self.conv = tuple(check_int("conv channels", c, 1) for c in self.conv)
         self.activation = check_choice("activation", self.activation, ACTIVATIONS)
         self.optimizer = check_choice("optimizer", self.optimizer, OPTIMIZERS)
         self.lr = check_real("lr", self.lr, "a finite number > 0", lambda v: v > 0)
@@ -40,6 +42,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        d["conv"] = list(self.conv)
         if isinstance(d["init"], (list, tuple)):
             d["init"] = [x if isinstance(x, str) else f"<array {tuple(np.shape(x))}>" for x in d["init"]]
         return d

@@ -15,7 +15,7 @@ from ..inits import stream as _stream
 from ..inits.stream import layer_seed
 from ..inits.registry import init as init_by_name
 from ..inits.validate import fmt
-from .networks import MLP, _Optimizer
+from .networks import CNN, MLP, _Optimizer, conv_shapes
 from ..support import progress
 from .results import DIVERGED, TrainConfig, TrainResult
 SHUFFLE_STREAM = 1 << 32
@@ -30,14 +30,19 @@ def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:
 
 # --- initial weights ---------------------------------------------------------------------------------------
 
-def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None, data=None, activation="relu") -> list:
+def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None, data=None, activation="relu",
+                    shapes=None) -> list:
     """Layer l's (1-based) weight (out, in), float32, from `init` with seed substream(seed, l).
     `init`: a registry name for every layer, "lsuv", or a list with one name or array (pretrained) per layer.
     "lsuv" (training/lsuv.py): orthogonal weights from the same streams, then LSUV on the first LSUV_BATCH
     training examples in the order batch_order(seed, 0, n) (init_kwargs: tol, max_iter); needs `data`."""
+    if shapes is None:
+        shapes = [(sizes[l], sizes[l - 1]) for l in range(1, len(sizes))]
     if isinstance(init, str) and init == "lsuv":
+        if any(len(s) != 2 for s in shapes):
+            raise ValueError("init='lsuv' is for dense networks here (the CNN has no LSUV yet)")
         return _lsuv_weights(sizes, init_kwargs, seed, backend, data, activation)
-    n = len(sizes) - 1
+    n = len(shapes)
     inits = list(init) if isinstance(init, (list, tuple)) else [init] * n
     if len(inits) != n:
         raise ValueError(f"init must be one name, or a list of {n} (one per layer), got {len(inits)}")
@@ -46,7 +51,7 @@ def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None, dat
         raise ValueError(f"init_kwargs must be one dict, or a list of {n} (one per layer), got {len(kws)}")
     out = []
     for l, (spec, kw) in enumerate(zip(inits, kws), start=1):
-        shape = (sizes[l], sizes[l - 1])
+        shape = shapes[l - 1]
         if isinstance(spec, str):
             kw = dict(TRAIN_DEFAULTS.get(spec, {}) if kw is None else kw)
             if "sparse" in spec and "sparsity" not in kw and "nonzeros" not in kw:
@@ -107,7 +112,7 @@ def _check_data(x, y, what):
 
 def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="relu", optimizer="adam", lr=1e-3,
           momentum=0.9, batch_size=128, epochs=10, seed=0, init="he", init_kwargs=None, backend=None,
-          verbose=None, _progress=None) -> TrainResult:
+          verbose=None, conv=(), _progress=None) -> TrainResult:
     """Train an MLP ``features -> hidden... -> 10`` with cross-entropy on (x_train, y_train) and evaluate
     on (x_test, y_test) after every epoch.
 
@@ -115,6 +120,9 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     "normal" N(0, 0.01^2) here unless ``init_kwargs`` say otherwise), or one name or array per layer.
     ``optimizer``: "adam" (default lr 1e-3) or "sgd" (with ``momentum``, 0 for plain SGD).
     ``backend``: "numpy", "julia" (Flux, through juliacall) or None (Julia with Flux if it starts, else NumPy).
+    ``conv``: channel counts of convolutional layers before the dense ones (e.g. (16, 32): conv 3x3 16,
+    activation, 2x2 max-pool, conv 3x3 32, activation, max-pool, then ``hidden`` dense layers and the output);
+    the input rows must be square single-channel images (784 = 28²). The CNN trains in NumPy only for now.
     ``verbose``: True (or None, the default) shows a progress bar (tqdm: terminal, log or notebook) and one line
     per epoch on stderr; False shows nothing. A loss that becomes NaN/Inf stops the run;
     ``result.diverged`` then says at which epoch and step.
@@ -123,18 +131,29 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     >>> r.final_accuracy, r.history[0]["train_loss"]                      # doctest: +SKIP
     """
     cfg = TrainConfig(tuple(hidden), activation, optimizer, lr, momentum, batch_size, epochs, seed, init,
-                      init_kwargs).validate()
+                      init_kwargs, tuple(conv)).validate()
     x_train, y_train = _check_data(x_train, y_train, "train")
     x_test, y_test = _check_data(x_test, y_test, "test")
     if x_test.shape[1] != x_train.shape[1]:
         raise ValueError(f"x_test has {x_test.shape[1]} features, x_train {x_train.shape[1]}")
     verbose = True if verbose is None else bool(verbose)
     sizes = [x_train.shape[1], *cfg.hidden, 10]
+    shapes = None
+    if cfg.conv:
+        side = math.isqrt(x_train.shape[1])
+        if side * side != x_train.shape[1]:
+            raise ValueError(f"conv needs square single-channel images (features = side², e.g. 784), "
+                             f"got {x_train.shape[1]} features")
+        shapes = conv_shapes((1, side, side), cfg.conv, cfg.hidden)
     from ..inits.backend import choose_backend
 
     which = choose_backend(backend)
+    if cfg.conv and which == "julia":
+        if backend == "julia":
+            raise ValueError("the Flux trainer has no CNN yet: use backend='numpy' for conv=")
+        which = "numpy"
     weights = initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which, data=(x_train, y_train),
-                              activation=cfg.activation)
+                              activation=cfg.activation, shapes=shapes)
     bar = _progress if _progress is not None else progress.bar(
         cfg.epochs, f"init={cfg.init if isinstance(cfg.init, str) else 'per layer'}", verbose, unit="epoch")
     lines = _progress is None
@@ -191,7 +210,11 @@ def _record(res, bar, cfg, row, per_epoch_lines) -> None:
 
 
 def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_lines=True) -> TrainResult:
-    net = MLP(weights, cfg.activation)
+    if cfg.conv:
+        side = math.isqrt(x_train.shape[1])
+        net = CNN(weights, cfg.activation, (1, side, side))
+    else:
+        net = MLP(weights, cfg.activation)
     params = net.W + net.b
     opt = _Optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum)
     res = TrainResult(cfg.to_dict(), "numpy", n_train=len(x_train), n_test=len(x_test))

@@ -1,6 +1,7 @@
 """pyjinit.dask on a distributed LocalCluster (2 worker processes): every chunking gives the in-memory array
 exactly, Zarr round trips (and an interrupted write never looks complete), and a comparison sweep on the
 cluster equals the serial one."""
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -118,9 +119,32 @@ def test_a_sweep_on_the_cluster_equals_the_serial_one(client, small_data, tmp_pa
     assert json.loads((tmp_path / "c.json").read_text())["finished_runs"] == 4
 
 
-def test_a_failed_run_is_recorded_and_the_others_kept(client, small_data):
-    c = C.compare(["he", "xavier"], seeds=(0,), data=small_data, epochs=1, hidden=(8,), verbose=False,
-                  executor=client, backend="julia")          # no Julia on the workers here: each run fails cleanly
-    if c.failures:                                          # (where juliacall works, the runs simply succeed)
-        assert not c.complete and {f["init"] for f in c.failures} <= {"he", "xavier"}
-        assert all("Julia" in f["error"] or "juliacall" in f["error"] for f in c.failures)
+class _FailingForXavier(concurrent.futures.ThreadPoolExecutor):
+    """An executor on which every xavier run fails (as a worker that dies would): the sweep goes on."""
+
+    def submit(self, fn, *args, **kwargs):
+        if args[1] == "xavier":
+            def boom(*a, **k):
+                raise OSError("worker lost")
+            return super().submit(boom)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_failed_run_is_recorded_and_the_others_kept(small_data, tmp_path):
+    with _FailingForXavier(2) as ex:
+        c = C.compare(["he", "xavier"], seeds=(0, 1), data=small_data, epochs=1, hidden=(8,), verbose=False,
+                      executor=ex, backend="numpy", json_path=tmp_path / "c.json")
+    assert not c.complete and [f["init"] for f in c.failures] == ["xavier", "xavier"]
+    assert "OSError: worker lost" in c.failures[0]["error"] and len(c.results["he"]) == 2
+    d = json.loads((tmp_path / "c.json").read_text())
+    assert d["finished_runs"] == 2 and d["complete"] is False and len(d["failures"]) == 2
+
+
+def test_an_explicit_julia_backend_that_cannot_start_fails_before_any_run(small_data):
+    from pyjinit.julia import bridge
+
+    if bridge.status()[0]:
+        pytest.skip("Julia runs here: nothing to refuse")
+    with pytest.raises(RuntimeError, match="juliacall could not start Julia"):
+        C.compare(["he"], seeds=(0,), data=small_data, epochs=1, hidden=(8,), verbose=False, executor=None,
+                  backend="julia")
