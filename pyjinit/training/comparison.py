@@ -116,7 +116,9 @@ class Comparison:
         opt = f"{opt} lr {c.get('lr'):g}" + (f" momentum {c.get('momentum'):g}" if opt == "sgd" else "")
         seeds = c.get("seeds", [])
         n = c.get("n_train")
-        return (f"MLP {net} {c.get('activation', '')}, {opt}, batch {c.get('batch_size')}, {c.get('epochs')} epochs, "
+        kind = f"CNN conv {'-'.join(map(str, c['conv']))}" + (f" + dense {net}" if net else "") if c.get("conv") \
+            else f"MLP {net}"
+        return (f"{kind} {c.get('activation', '')}, {opt}, batch {c.get('batch_size')}, {c.get('epochs')} epochs, "
                 + (f"{n} training examples, " if n else "")
                 + f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}")
 
