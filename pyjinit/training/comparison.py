@@ -19,7 +19,7 @@ DEFAULT_INITS = ("uniform", "normal", "xavier", "he", "orthogonal")
 DEEP = {"hidden": (256,) * 20, "activation": "tanh", "optimizer": "sgd", "lr": 0.01, "momentum": 0.0}
 
 
-TRAIN_OPTIONS = {"hidden", "activation", "optimizer", "lr", "momentum", "batch_size", "init_kwargs", "backend", "conv"}
+TRAIN_OPTIONS = {"hidden", "activation", "optimizer", "lr", "momentum", "batch_size", "init_kwargs", "backend", "conv", "classes"}
 
 
 def _mean_std(v):

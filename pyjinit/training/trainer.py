@@ -98,22 +98,22 @@ def _lsuv_weights(sizes, init_kwargs, seed, backend, data, activation) -> list:
 
 # --- training ------------------------------------------------------------------------------------------
 
-def _check_data(x, y, what):
+def _check_data(x, y, what, classes=10):
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.asarray(y)
     if x.ndim != 2:
         raise ValueError(f"x_{what} must be 2-dimensional (n, features), got shape {fmt(x.shape)}")
     if y.shape != (len(x),):
         raise ValueError(f"y_{what} must have shape ({len(x)},) to match x_{what}, got {fmt(y.shape)}")
-    if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > 9):
-        raise ValueError(f"y_{what} must be integer labels 0-9")
+    if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > classes - 1):
+        raise ValueError(f"y_{what} must be integer labels 0-{classes - 1}")
     return x, y.astype(np.int64)
 
 
 def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="relu", optimizer="adam", lr=1e-3,
           momentum=0.9, batch_size=128, epochs=10, seed=0, init="he", init_kwargs=None, backend=None,
-          verbose=None, conv=(), _progress=None) -> TrainResult:
-    """Train an MLP ``features -> hidden... -> 10`` with cross-entropy on (x_train, y_train) and evaluate
+          verbose=None, conv=(), classes=10, _progress=None) -> TrainResult:
+    """Train an MLP ``features -> hidden... -> classes`` (default 10) with cross-entropy on (x_train, y_train) and evaluate
     on (x_test, y_test) after every epoch.
 
     ``init``: an initializer name (``pyjinit.initializers()``; plain "uniform" means U(-0.05, 0.05) and
@@ -131,26 +131,26 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     >>> r.final_accuracy, r.history[0]["train_loss"]                      # doctest: +SKIP
     """
     cfg = TrainConfig(tuple(hidden), activation, optimizer, lr, momentum, batch_size, epochs, seed, init,
-                      init_kwargs, tuple(conv)).validate()
-    x_train, y_train = _check_data(x_train, y_train, "train")
-    x_test, y_test = _check_data(x_test, y_test, "test")
+                      init_kwargs, tuple(conv), classes).validate()
+    x_train, y_train = _check_data(x_train, y_train, "train", cfg.classes)
+    x_test, y_test = _check_data(x_test, y_test, "test", cfg.classes)
     if x_test.shape[1] != x_train.shape[1]:
         raise ValueError(f"x_test has {x_test.shape[1]} features, x_train {x_train.shape[1]}")
     verbose = True if verbose is None else bool(verbose)
-    sizes = [x_train.shape[1], *cfg.hidden, 10]
+    sizes = [x_train.shape[1], *cfg.hidden, cfg.classes]
     shapes = None
     if cfg.conv:
         side = math.isqrt(x_train.shape[1])
         if side * side != x_train.shape[1]:
             raise ValueError(f"conv needs square single-channel images (features = side², e.g. 784), "
                              f"got {x_train.shape[1]} features")
-        shapes = conv_shapes((1, side, side), cfg.conv, cfg.hidden)
+        shapes = conv_shapes((1, side, side), cfg.conv, cfg.hidden, classes=cfg.classes)
     from ..inits.backend import choose_backend
 
     which = choose_backend(backend)
-    if cfg.conv and which == "julia":
+    if (cfg.conv or cfg.classes != 10) and which == "julia":
         if backend == "julia":
-            raise ValueError("the Flux trainer has no CNN yet: use backend='numpy' for conv=")
+            raise ValueError("the Flux trainer has neither a CNN nor classes other than 10 yet: use backend='numpy'")
         which = "numpy"
     weights = initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which, data=(x_train, y_train),
                               activation=cfg.activation, shapes=shapes)

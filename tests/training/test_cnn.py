@@ -66,3 +66,11 @@ def test_the_trainer_trains_a_cnn(small_data):
         pj.train(small_data[0][:, :700], small_data[1], small_data[2][:, :700], small_data[3], conv=(4,), epochs=1)
     with pytest.raises(ValueError, match="conv channels must be an integer >= 1"):
         pj.train(*small_data, conv=(0,), epochs=1)
+
+
+def test_classes_other_than_ten(small_data):
+    x, y, xt, yt = small_data
+    r = pj.train(x, y % 2, xt, yt % 2, hidden=(8,), classes=2, epochs=1, verbose=False, backend="numpy")
+    assert r.config["classes"] == 2 and r.history[0]["test_accuracy"] > 0.5
+    with pytest.raises(ValueError, match="labels 0-1"):
+        pj.train(x, y, xt, yt, hidden=(8,), classes=2, epochs=1, verbose=False, backend="numpy")
