@@ -288,6 +288,71 @@ def lsuv_(model, batch, *, seed=None, tol=0.1, max_iter=10, orthogonal=True):
     return model
 
 
+_SAT = {nn.Tanh: lambda a: (a.abs() > 0.99), nn.Sigmoid: lambda a: (a < 0.01) | (a > 0.99)}
+_RECT = (nn.ReLU, nn.LeakyReLU, nn.GELU, nn.ELU, nn.SiLU)
+
+
+def diagnose_model(model, x, y, loss_fn=None) -> list:
+    """Signal propagation at initialization in a PyTorch model, through forward and backward hooks, on one
+    batch (x, y): for each Linear and Conv layer, in order, the mean and std of its output (pre-activation)
+    and, when the next module is an activation, of that activation's output, the fraction of saturated
+    (Tanh/Sigmoid: within 1% of the asymptotes) or dead (ReLU-like: zero for every example) units, and the std
+    of the gradients with respect to the layer's activation (its output when no activation follows) and its
+    weight (``loss_fn``, default cross-entropy).
+    Returns a list of dicts, the same keys as ``pyjinit.training.diagnostics.measure`` where they apply.
+
+    >>> rows = pt.diagnose_model(model, x, y)                                  # doctest: +SKIP
+    """
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    mods = list(model.modules())
+    layers = [m for m in mods if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
+    after = {}
+    for i, m in enumerate(mods):
+        if m in layers and i + 1 < len(mods) and isinstance(mods[i + 1], tuple(_SAT) + _RECT):
+            after[id(m)] = mods[i + 1]
+    out, act = {}, {}
+    hooks = []
+    def keep_output(mod, inputs, o):            # a forward hook must return None (else it replaces the output)
+        o.retain_grad()
+        out[id(mod)] = o
+
+    def keep_activation(key, o):
+        o.retain_grad()
+        act[key] = o
+
+    for m in layers:
+        hooks.append(m.register_forward_hook(keep_output))
+        a = after.get(id(m))
+        if a is not None:
+            hooks.append(a.register_forward_hook(lambda mod, i, o, key=id(m): keep_activation(key, o)))
+    try:
+        model.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+    finally:
+        for h in hooks:
+            h.remove()
+    rows = []
+    for l, m in enumerate(layers, start=1):
+        z = out[id(m)]
+        a_t = act.get(id(m))
+        a = None if a_t is None else a_t.detach()
+        g = (z if a_t is None else a_t).grad          # dL/d(the layer's activation; the logits for the last)
+        kind = type(after.get(id(m)))
+        sat = float(_SAT[kind](a).float().mean()) if a is not None and kind in _SAT else None
+        dead = None
+        if a is not None and isinstance(after.get(id(m)), _RECT):
+            per_unit = (z.detach() > 0).flatten(2).any(-1) if z.dim() > 2 else (z.detach() > 0)
+            dead = float((~per_unit.any(0)).float().mean())
+        rows.append({"layer": l, "module": type(m).__name__, "pre_mean": float(z.detach().mean()),
+                     "pre_std": float(z.detach().std()), "act_mean": None if a is None else float(a.mean()),
+                     "act_std": None if a is None else float(a.std()), "saturated": sat, "dead": dead,
+                     "grad_act_std": float(g.std()) if g is not None else None,
+                     "grad_weight_std": float(m.weight.grad.std()) if m.weight.grad is not None else None})
+    model.zero_grad(set_to_none=True)
+    return rows
+
+
 def initialize_weights(model, method="he", *, seed=None, strict=True):
     """The tutorials' ``initialize_weights(model)``, with a stated meaning. ``method``:
 

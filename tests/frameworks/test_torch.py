@@ -296,3 +296,25 @@ def test_lsuv_for_a_torch_model_matches_the_trainers(small_data):
             z = layer(a)
             assert abs(z.var(unbiased=False).item() - 1) < 0.1
             a = torch.tanh(z)
+
+
+def test_diagnose_a_torch_model_matches_the_numpy_diagnostics(small_data):
+    """The same MLP, the same weights and batch: the hook-based diagnostics equal pyjinit's own measurement."""
+    from pyjinit.training.diagnostics import measure
+
+    x, y = small_data[0][:200], small_data[1][:200]
+    ws = initial_weights([784, 64, 32, 10], "xavier", None, 2, backend="numpy")
+    model = torch.nn.Sequential(torch.nn.Linear(784, 64), torch.nn.Tanh(), torch.nn.Linear(64, 32), torch.nn.Tanh(),
+                                torch.nn.Linear(32, 10))
+    pt.initialize(model, weight="xavier", seed=2)
+    rows = pt.diagnose_model(model, torch.from_numpy(x), torch.from_numpy(y.astype(np.int64)))
+    ref = measure(ws, "tanh", x, y)
+    for r, q in zip(rows, ref):
+        for k in ("pre_std", "grad_act_std", "grad_weight_std"):
+            assert math.isclose(r[k], q[k], rel_tol=2e-3), (r["layer"], k, r[k], q[k])   # torch std is unbiased
+        if r["layer"] < 3:
+            assert math.isclose(r["act_std"], q["act_std"], rel_tol=2e-3) and r["saturated"] == q["saturated"]
+    conv = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                               torch.nn.Linear(4 * 28 * 28, 10))
+    cr = pt.diagnose_model(conv, torch.from_numpy(x).reshape(-1, 1, 28, 28), torch.from_numpy(y.astype(np.int64)))
+    assert cr[0]["module"] == "Conv2d" and 0 <= cr[0]["dead"] <= 1 and cr[0]["grad_weight_std"] > 0
