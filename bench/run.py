@@ -233,26 +233,29 @@ def training(n, epochs, batch=128):
         torch.set_num_threads(NCPU)
         model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64),
                                     torch.nn.ReLU(), torch.nn.Linear(64, 10))
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        lossf = torch.nn.CrossEntropyLoss()
-        X, Y = torch.from_numpy(x), torch.from_numpy(y)
-        ts = []
-        for _ in range(epochs):
-            t0 = time.perf_counter()
-            perm = torch.randperm(n)
-            for s in range(0, n, batch):
-                idx = perm[s:s + batch]
-                opt.zero_grad()
-                loss = lossf(model(X[idx]), Y[idx])
-                loss.backward()
-                opt.step()
-            ts.append(time.perf_counter() - t0)
         rows.append({"case": "train epoch", "engine": f"torch ({NCPU} thr)", "n": n,
-                     "seconds_per_epoch": statistics.median(ts)})
+                     "seconds_per_epoch": torch_epochs(model, torch.from_numpy(x), torch.from_numpy(y), epochs, batch)})
     rows[0]["x_of_torch"] = rows[0]["seconds_per_epoch"] / rows[1]["seconds_per_epoch"] if len(rows) > 1 else None
     rows.extend(cnn_epochs(x, y, xt, yt, min(epochs, 2), batch))
     rows.extend(flux_epochs(x, y, xt, yt, epochs))
     return rows
+
+
+def torch_epochs(model, X, Y, epochs, batch) -> float:
+    """Median seconds per epoch of PyTorch training (Adam 1e-3, cross-entropy, a random batch order)."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    lossf = torch.nn.CrossEntropyLoss()
+    n, ts = len(X), []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        perm = torch.randperm(n)
+        for s in range(0, n, batch):
+            idx = perm[s:s + batch]
+            opt.zero_grad()
+            lossf(model(X[idx]), Y[idx]).backward()
+            opt.step()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
 
 
 def cnn_epochs(x, y, xt, yt, epochs, batch=128):
@@ -266,21 +269,8 @@ def cnn_epochs(x, y, xt, yt, epochs, batch=128):
         m = torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
                                 torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
                                 torch.nn.Flatten(), torch.nn.Linear(32 * 7 * 7, 10))
-        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-        lossf = torch.nn.CrossEntropyLoss()
-        X, Y = torch.from_numpy(x).reshape(n, 1, 28, 28), torch.from_numpy(y)
-        ts = []
-        for _ in range(epochs):
-            t0 = time.perf_counter()
-            perm = torch.randperm(n)
-            for s in range(0, n, batch):
-                idx = perm[s:s + batch]
-                opt.zero_grad()
-                lossf(m(X[idx]), Y[idx]).backward()
-                opt.step()
-            ts.append(time.perf_counter() - t0)
-        rows.append({"case": "train epoch (CNN)", "engine": f"torch CNN ({NCPU} thr)", "n": n,
-                     "seconds_per_epoch": statistics.median(ts)})
+        sec = torch_epochs(m, torch.from_numpy(x).reshape(n, 1, 28, 28), torch.from_numpy(y), epochs, batch)
+        rows.append({"case": "train epoch (CNN)", "engine": f"torch CNN ({NCPU} thr)", "n": n, "seconds_per_epoch": sec})
         rows[0]["x_of_torch"] = rows[0]["seconds_per_epoch"] / rows[1]["seconds_per_epoch"]
     return rows
 
