@@ -27,6 +27,7 @@ from ..inits.stream import param_seed
 from ..inits.validate import check_choice, fmt
 
 PRESETS = ("keras", "torch", "flax", "flux")
+_NORMS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization, keras.layers.GroupNormalization)
 
 
 def _host_dtype(dtype) -> str:
@@ -141,8 +142,5 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
             h = arr.shape[0] // 4                     # gates i, f, c, o: Keras's unit_forget_bias
             arr = arr.copy()
             arr[h:2 * h] = 1
-        v.assign(arr.astype(v.dtype) if hasattr(arr, "astype") else arr)
+        v.assign(arr.astype(v.dtype))
     return model
-
-
-_NORMS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization, keras.layers.GroupNormalization)

@@ -27,7 +27,7 @@ from torch import nn
 from ..inits import api
 from ..inits.registry import check_name, init, init_block
 from ..inits.stream import param_seed
-from ..inits.validate import check_choice, fmt
+from ..inits.validate import check_choice, fans, fmt
 
 PRESETS = ("torch", "keras", "flax", "flux")
 METHODS = {  # initialize_weights(method=...): (weight initializer, bias initializer); the papers' meaning
@@ -100,11 +100,6 @@ def init_shard_(shard, name: str, full_shape, offset, *, seed, **kw):
     return _copy_into(shard, arr)
 
 
-def _fan_in(w: torch.Tensor) -> int:
-    """torch's _calculate_fan_in_and_fan_out(w)[0]: size(1) times the receptive field."""
-    return w.shape[1] * math.prod(w.shape[2:]) if w.dim() >= 2 else 0
-
-
 def _preset_rule(preset: str, module, pname: str, p, mha_out: set):
     """(initializer name, kwargs) for parameter `pname` of `module` under `preset`, or None if no rule."""
     if isinstance(module, _NORMS):
@@ -141,7 +136,7 @@ def _preset_rule(preset: str, module, pname: str, p, mha_out: set):
                 return "torch.kaiming_uniform", {"a": math.sqrt(5)}
             if id(module) in mha_out:               # MultiheadAttention zeroes its out_proj bias
                 return "zeros", {}
-            fi = _fan_in(w)
+            fi = fans(tuple(w.shape))[0]
             b = 1 / math.sqrt(fi) if fi > 0 else 0.0
             return "torch.uniform", {"a": -b, "b": b}
         if pname == "bias":

@@ -382,8 +382,7 @@ def _framework_kwargs(name, shape, kwargs) -> dict:
         raise TypeError(f"{name} needs {', '.join(missing)}")
     layout = kwargs.get("layout", "torch")
     dims = check_dims(shape)
-    torch_order = (dims[-1], dims[-2]) + dims[:-2] if layout == "keras" and len(dims) >= 2 else dims
-    return {**{k: v for k, v in kwargs.items() if k in COMMON}, **adapt(filled, torch_order)}
+    return {**{k: v for k, v in kwargs.items() if k in COMMON}, **adapt(filled, I.torch_shape(dims, layout))}
 
 
 def arguments(name) -> dict:

@@ -8,6 +8,10 @@ import tempfile
 from pathlib import Path
 
 
+_UMASK = os.umask(0o022)                   # read once (os.umask can only be read by setting it)
+os.umask(_UMASK)
+
+
 def strict(obj):
     """`obj` with every non-finite float (NaN, ±Inf) replaced by None, so that strict JSON parsers accept it."""
     if isinstance(obj, float):
@@ -32,9 +36,7 @@ def atomic_write(path, write, mode="w", suffix=None) -> Path:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or ".tmp")
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)           # mkstemp makes 0600; a result file is as open() would make it
+        os.chmod(tmp, 0o666 & ~_UMASK)          # mkstemp makes 0600; a result file is as open() would make it
         with os.fdopen(fd, mode, **({"newline": ""} if "b" not in mode else {})) as f:
             write(f)
         os.replace(tmp, path)
