@@ -182,7 +182,7 @@ def _init_kwargs(items):
 
 def _train_kwargs(args) -> dict:
     given = {"hidden": tuple(args.hidden) if args.hidden else None, "activation": args.activation,
-             "conv": tuple(args.conv) if args.conv else None,
+             "conv": tuple(args.conv) if args.conv else None, "pool_every": args.pool_every,
              "optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum, "batch_size": args.batch_size,
              "backend": args.backend}
     kw = {}
@@ -199,6 +199,8 @@ def _add_train_options(s, epochs):
     s.add_argument("--hidden", type=_POS_INT, nargs="+", default=None, help="hidden layer sizes (default 128 64)")
     s.add_argument("--conv", type=_POS_INT, nargs="+", default=None,
                    help="conv channels before the dense layers, e.g. 16 32 (3x3, activation, 2x2 max-pool each; NumPy)")
+    s.add_argument("--pool-every", type=_POS_INT, default=None,
+                   help="max-pool after every N-th conv layer only (default 1: after each), for deep plain CNNs")
     s.add_argument("--activation", default=None, choices=["relu", "tanh", "sigmoid", "leaky_relu", "gelu"])
     s.add_argument("--optimizer", default=None, choices=["adam", "sgd"])
     s.add_argument("--lr", type=_LR, default=None, help="learning rate (default 1e-3)")

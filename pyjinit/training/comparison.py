@@ -19,7 +19,7 @@ DEFAULT_INITS = ("uniform", "normal", "xavier", "he", "orthogonal")
 DEEP = {"hidden": (256,) * 20, "activation": "tanh", "optimizer": "sgd", "lr": 0.01, "momentum": 0.0}
 
 
-TRAIN_OPTIONS = {"hidden", "activation", "optimizer", "lr", "momentum", "batch_size", "init_kwargs", "backend", "conv", "classes"}
+TRAIN_OPTIONS = {"hidden", "activation", "optimizer", "lr", "momentum", "batch_size", "init_kwargs", "backend", "conv", "pool_every", "classes"}
 
 
 def _mean_std(v):
@@ -116,8 +116,9 @@ class Comparison:
         opt = f"{opt} lr {c.get('lr'):g}" + (f" momentum {c.get('momentum'):g}" if opt == "sgd" else "")
         seeds = c.get("seeds", [])
         n = c.get("n_train")
-        kind = f"CNN conv {'-'.join(map(str, c['conv']))}" + (f" + dense {net}" if net else "") if c.get("conv") \
-            else f"MLP {net}"
+        pe = c.get("pool_every", 1)
+        kind = (f"CNN conv {'-'.join(map(str, c['conv']))}" + (f" (pool every {pe})" if pe != 1 else "")
+                + (f" + dense {net}" if net else "")) if c.get("conv") else f"MLP {net}"
         return (f"{kind} {c.get('activation', '')}, {opt}, batch {c.get('batch_size')}, {c.get('epochs')} epochs, "
                 + (f"{n} training examples, " if n else "")
                 + f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}")

@@ -8,31 +8,42 @@ import math
 import numpy as np
 
 from ..inits.validate import check_int, check_real
-from .networks import _act
+from .networks import CNN, MLP
 
 LSUV_BATCH = 500      # examples in the LSUV batch (the first of batch_order(seed, 0, n): docs/stream.md §6)
 
 
-def lsuv(weights: list, activation: str, x: np.ndarray, tol: float = 0.1, max_iter: int = 10) -> tuple:
-    """Layer-sequential unit-variance (Mishkin & Matas 2016, Algorithm 1) on a data batch `x`: for each layer in
-    order, divide its weight by the std of its output (pre-activation) on the batch until the output variance
-    is within `tol` of 1, at most `max_iter` times. `weights` (orthonormal, from the caller) are rescaled in a
-    copy. Returns (weights, iterations per layer)."""
+def lsuv(weights: list, activation: str, x: np.ndarray, tol: float = 0.1, max_iter: int = 10, *,
+         in_shape: tuple | None = None, pool_every: int = 1) -> tuple:
+    """Layer-sequential unit-variance (Mishkin & Matas 2016, Algorithm 1) on a data batch `x` (rows): for each
+    layer in order, divide its weight by the std of its output (pre-activation, over the batch and, for a conv
+    layer, all positions and channels) until the output variance is within `tol` of 1, at most `max_iter`
+    times. `weights` (orthonormal, from the caller: (out, in) dense, (out, in, k, k) conv) are rescaled in a
+    copy. Conv weights make the network pyjinit's CNN (`in_shape` (C, H, W) of the rows, default a square
+    single-channel image; `pool_every`). Returns (weights, iterations per layer)."""
     tol = check_real("tol", tol, "a number in (0, 1)", lambda v: 0 < v < 1)
     max_iter = check_int("max_iter", max_iter, 1)
     ws = [np.array(w, np.float32, copy=True) for w in weights]
-    a = np.ascontiguousarray(x, np.float32)
+    x = np.ascontiguousarray(x, np.float32)
+    if any(w.ndim == 4 for w in ws):
+        if in_shape is None:
+            side = math.isqrt(x.shape[1])
+            in_shape = (1, side, side)
+        net = CNN(ws, activation, in_shape, pool_every=pool_every)
+    else:
+        net = MLP(ws, activation)
+    a = net.prepare(x)
     iters = []
-    for l, w in enumerate(ws):
+    for i, w in enumerate(net.W):
         k = 0
-        z = a @ w.T
+        z, nxt = net.layer(i, a)
         while k < max_iter:
             v = float(z.var())
             if abs(v - 1.0) < tol or v == 0:
                 break
             w /= np.float32(math.sqrt(v))
-            z = a @ w.T
+            z, nxt = net.layer(i, a)
             k += 1
         iters.append(k)
-        a = z if l == len(ws) - 1 else _act(activation, z)
-    return ws, iters
+        a = nxt
+    return net.W, iters

@@ -56,6 +56,16 @@ class MLP:
         self.b = [np.zeros(w.shape[0], np.float32) for w in weights]
         self.activation = activation
 
+    def prepare(self, x: np.ndarray) -> np.ndarray:
+        """Input rows -> the first layer's input (the same rows, float32)."""
+        return np.ascontiguousarray(x, np.float32)
+
+    def layer(self, i: int, a: np.ndarray, keep: bool = False):
+        """Layer i (0-based) on its input rows a: (pre-activation z, activation = next layer's input)."""
+        z = a @ self.W[i].T
+        z += self.b[i]
+        return z, (z if i == len(self.W) - 1 else _act(self.activation, z))
+
     def forward(self, x: np.ndarray, keep: bool = False):
         zs, acts = [], [x]
         a = x
@@ -93,14 +103,26 @@ class MLP:
         return total / n, correct / n
 
 
-def conv_shapes(in_shape: tuple, channels: tuple, hidden: tuple, kernel: int = 3, classes: int = 10) -> list:
+def pools(nconv: int, pool_every: int = 1) -> list:
+    """Whether conv layer i (0-based) is followed by 2x2 max-pooling: after every `pool_every`-th conv layer."""
+    return [(i + 1) % pool_every == 0 for i in range(nconv)]
+
+
+def conv_shapes(in_shape: tuple, channels: tuple, hidden: tuple, kernel: int = 3, classes: int = 10,
+                pool_every: int = 1) -> list:
     """PyTorch-order weight shapes of the CNN: conv (out, in, k, k) per channel count (each followed by the
-    activation and 2x2 max-pooling, "same" padding), then dense (out, in) layers to `classes`."""
+    activation, and every `pool_every`-th by 2x2 max-pooling; "same" padding), then dense (out, in) layers to
+    `classes`."""
     c, h, w = in_shape
     shapes = []
-    for ch in channels:
+    for ch, pooled in zip(channels, pools(len(channels), pool_every)):
         shapes.append((ch, c, kernel, kernel))
-        c, h, w = ch, h // 2, w // 2
+        c = ch
+        if pooled:
+            h, w = h // 2, w // 2
+    if h < 1 or w < 1:
+        raise ValueError(f"too much pooling: {len(channels)} conv layers pooling every {pool_every} shrink a "
+                         f"{in_shape[1]}x{in_shape[2]} image to nothing")
     n = c * h * w
     for units in (*hidden, classes):
         shapes.append((units, n))
@@ -108,102 +130,205 @@ def conv_shapes(in_shape: tuple, channels: tuple, hidden: tuple, kernel: int = 3
     return shapes
 
 
-def _im2col(x: np.ndarray, k: int) -> np.ndarray:
-    """(N, H, W, C) -> (N*H*W, C*k*k) patches of the zero-padded ("same", stride 1) input, (C, k, k) order."""
-    p = k // 2
-    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
-    v = np.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(1, 2))     # (N, H, W, C, k, k)
-    return np.ascontiguousarray(v).reshape(-1, x.shape[3] * k * k)
+class _Workspace:
+    """Reused buffers, one per (role, layer): a step allocates nothing large. Fresh multi-megabyte arrays come
+    from mmap and cost a page fault per 4 KiB on first touch, which made up over half of a CNN step here."""
+
+    def __init__(self, dtype):
+        self.dtype, self.bufs = dtype, {}
+
+    def get(self, key, shape, dtype=None):
+        b = self.bufs.get(key)
+        if b is None or b.shape != shape:
+            b = self.bufs[key] = np.zeros(shape, dtype or self.dtype)      # zeros: padding borders stay 0
+        return b
 
 
-def _col2im(d: np.ndarray, shape: tuple, k: int) -> np.ndarray:
-    """The adjoint of _im2col: (N*H*W, C*k*k) gradients of patches -> (N, H, W, C)."""
-    n, h, w, c = shape
+def _im2col(x: np.ndarray, k: int, ws: _Workspace, i: int) -> np.ndarray:
+    """(C, H, W, N) -> (k*k*C, H*W*N): the transposed patches of the zero-padded ("same", stride 1) input, rows
+    in (k, k, C) order. Each of the k*k copies moves runs of W*N contiguous numbers."""
+    c, h, w, n = x.shape
     p = k // 2
-    d = d.reshape(n, h, w, c, k, k)
-    out = np.zeros((n, h + 2 * p, w + 2 * p, c), d.dtype)
-    for i in range(k):
-        for j in range(k):
-            out[:, i:i + h, j:j + w, :] += d[..., i, j]
-    return out[:, p:p + h, p:p + w, :]
+    xp = ws.get(("xp", i), (c, h + 2 * p, w + 2 * p, n))                   # borders are zero from allocation
+    xp[:, p:p + h, p:p + w] = x
+    cols = ws.get(("cols", i), (k, k, c, h, w, n))
+    for r in range(k):
+        for s in range(k):
+            cols[r, s] = xp[:, r:r + h, s:s + w]
+    return cols.reshape(k * k * c, h * w * n)
+
+
+def _col2im(d: np.ndarray, shape: tuple, k: int, ws: _Workspace, i: int) -> np.ndarray:
+    """The adjoint of _im2col: (k*k*C, H*W*N) gradients of patches -> (C, H, W, N)."""
+    c, h, w, n = shape
+    p = k // 2
+    d = d.reshape(k, k, c, h, w, n)
+    out = ws.get(("dxp", i), (c, h + 2 * p, w + 2 * p, n))
+    out.fill(0)
+    for r in range(k):
+        for s in range(k):
+            out[:, r:r + h, s:s + w] += d[r, s]
+    return out[:, p:p + h, p:p + w]
+
+
+def _pool(h: np.ndarray, ws: _Workspace, i: int) -> np.ndarray:
+    """2x2 max-pooling, stride 2, of (C, H, W, N) (an odd last row/column is dropped, as PyTorch and Flux)."""
+    h2, w2 = h.shape[1] // 2 * 2, h.shape[2] // 2 * 2
+    out = ws.get(("pool", i), (h.shape[0], h2 // 2, w2 // 2, h.shape[3]))
+    tmp = ws.get(("pool2", i), out.shape)
+    np.maximum(h[:, 0:h2:2, 0:w2:2], h[:, 0:h2:2, 1:w2:2], out=out)
+    np.maximum(h[:, 1:h2:2, 0:w2:2], h[:, 1:h2:2, 1:w2:2], out=tmp)
+    return np.maximum(out, tmp, out=out)
+
+
+def _unpool(h: np.ndarray, pooled: np.ndarray, d: np.ndarray, ws: _Workspace, i: int) -> np.ndarray:
+    """The gradient of _pool: d (of the pooled output) goes to every maximum of its window."""
+    dh = ws.get(("dh", i), h.shape)
+    h2, w2 = h.shape[1] // 2 * 2, h.shape[2] // 2 * 2
+    if (h2, w2) != h.shape[1:3]:
+        dh.fill(0)                                                            # the dropped row/column
+    mask = ws.get(("mask", i), pooled.shape, np.bool_)
+    for r in (0, 1):
+        for s in (0, 1):
+            np.equal(h[:, r:h2:2, s:w2:2], pooled, out=mask)
+            np.multiply(mask, d, out=dh[:, r:h2:2, s:w2:2])
+    return dh
+
+
+def _conv_matrix(w: np.ndarray) -> np.ndarray:
+    """(out, in, k, k) -> (out, k*k*in), columns in the (k, k, C) patch order of _im2col."""
+    return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
+
+
+def _act_into(name: str, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """_act(name, z) written into `out`, without temporaries for relu and tanh."""
+    if name == "relu":
+        return np.maximum(z, 0, out=out)
+    if name == "tanh":
+        return np.tanh(z, out=out)
+    out[...] = _act(name, z)
+    return out
+
+
+def _times_act_grad(name: str, d: np.ndarray, z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """d * f'(z) (a = f(z)) written into `out`."""
+    if name == "relu":
+        return np.multiply(d, z > 0, out=out)
+    if name == "tanh":
+        np.multiply(a, a, out=out)
+        np.subtract(1, out, out=out)
+        return np.multiply(out, d, out=out)
+    return np.multiply(d, _act_grad(name, z, a), out=out)
 
 
 class CNN:
-    """Conv layers (out, in, k, k), each followed by the activation and 2x2 max-pooling ("same" padding,
-    stride 1, cross-correlation as PyTorch's Conv2d and Flux's CrossCor), then dense layers (out, in); zero
-    biases. Input rows are flattened (C, H, W) images; the conv output is flattened in (C, H, W) order
-    (PyTorch's, and Flux's column-major (W, H, C)), so the same weights make the same network there. The same
-    forward/gradients/evaluate interface as MLP; float32 or float64. Internally NHWC, with im2col products.
-    Max-pooling passes the gradient to every maximum of a window (ties have measure zero, except ReLU's zeros,
-    whose gradient is zero anyway)."""
+    """Conv layers (out, in, k, k), each followed by the activation and (every `pool_every`-th, default each)
+    2x2 max-pooling ("same" padding, stride 1, cross-correlation as PyTorch's Conv2d and Flux's CrossCor), then
+    dense layers (out, in); zero biases. Input rows are flattened (C, H, W) images; the conv output is
+    flattened in (C, H, W) order (PyTorch's, and Flux's column-major (W, H, C)), so the same weights make the
+    same network there. The same forward/gradients/evaluate interface as MLP; float32 or float64.
 
-    def __init__(self, weights: list, activation: str, in_shape: tuple = (1, 28, 28), dtype=np.float32):
+    Internally the batch is the last, contiguous axis (C, H, W, N), as Flux's WHCN read backwards: every
+    shifted slice of im2col/col2im and of pooling then moves long contiguous runs, the convolution is one
+    GEMM W (out, k*k*C) @ patches (k*k*C, H*W*N) whose product is the next layer's (C, H, W, N) as it stands,
+    and the dense layers work on (features, N). Large intermediates live in reused buffers (_Workspace), so
+    arrays that `layer` and `backprop(keep=True)` return are overwritten by the next call. Max-pooling passes
+    the gradient to every maximum of a window (ties have measure zero, except ReLU's zeros, whose gradient is
+    zero anyway)."""
+
+    def __init__(self, weights: list, activation: str, in_shape: tuple = (1, 28, 28), dtype=np.float32,
+                 pool_every: int = 1):
         self.W = [np.ascontiguousarray(w, dtype=dtype) for w in weights]
         self.b = [np.zeros(w.shape[0], dtype) for w in weights]
         self.activation = activation
         self.in_shape = tuple(in_shape)
         self.nconv = sum(w.ndim == 4 for w in self.W)
+        self.pool = pools(self.nconv, pool_every)
+        self.ws = _Workspace(np.dtype(dtype))
+
+    def prepare(self, x: np.ndarray) -> np.ndarray:
+        """Input rows (N, C*H*W) -> the first layer's input: (C, H, W, N), or (features, N) with no conv layer."""
+        x = np.asarray(x, self.W[0].dtype)
+        if not self.nconv:
+            return np.ascontiguousarray(x.T)
+        return np.ascontiguousarray(x.reshape((len(x),) + self.in_shape).transpose(1, 2, 3, 0))
+
+    def layer(self, i: int, a: np.ndarray, keep: bool = False):
+        """Layer i (0-based) on its input a (batch last): (z, next layer's input[, cache for the backward
+        pass]). z is the pre-activation, (C, H, W, N) for conv layers and (out, N) for dense ones; the last conv
+        layer's output is passed on as (C*H*W, N)."""
+        w, b = self.W[i], self.b[i]
+        last = i == len(self.W) - 1
+        if i >= self.nconv:
+            z = w @ a
+            z += b[:, None]
+            h = z if last else _act(self.activation, z)
+            return (z, h, (a, z, h, None)) if keep else (z, h)
+        c, hh, ww, n = a.shape
+        cols = _im2col(a, w.shape[-1], self.ws, i)
+        z = self.ws.get(("z", i), (w.shape[0], hh, ww, n))
+        np.matmul(_conv_matrix(w), cols, out=z.reshape(w.shape[0], -1))
+        z += b[:, None, None, None]
+        h = _act_into(self.activation, z, self.ws.get(("h", i), z.shape))
+        out = _pool(h, self.ws, i) if self.pool[i] else h
+        nxt = out.reshape(-1, n) if i == self.nconv - 1 else out
+        return (z, nxt, (cols, z, h, out)) if keep else (z, nxt)
 
     def forward(self, x: np.ndarray, keep: bool = False):
-        a = x.reshape((len(x),) + self.in_shape).transpose(0, 2, 3, 1)           # NHWC
+        a = self.prepare(x)
         cache = []
-        for i in range(self.nconv):
-            w, b = self.W[i], self.b[i]
-            k = w.shape[-1]
-            n, hh, ww, _ = a.shape
-            cols = _im2col(a, k)                                   # (N*H*W, C*k*k)
-            z = cols @ w.reshape(w.shape[0], -1).T                 # (N*H*W, out)
-            z += b
-            z = z.reshape(n, hh, ww, -1)
-            h = _act(self.activation, z)
-            c = h.shape[3]
-            blocks = h[:, :hh // 2 * 2, :ww // 2 * 2, :].reshape(n, hh // 2, 2, ww // 2, 2, c)
-            pooled = blocks.max(axis=(2, 4))
-            cache.append((a.shape, cols, z, h, blocks, pooled))
-            a = pooled
-        a = np.ascontiguousarray(a.transpose(0, 3, 1, 2)).reshape(len(x), -1)  # flatten in (C, H, W) order
-        dense = self.W[self.nconv:]
-        zs, acts = [], [a]
-        for j, w in enumerate(dense):
-            z = a @ w.T
-            z += self.b[self.nconv + j]
-            a = _act(self.activation, z) if j < len(dense) - 1 else z
-            zs.append(z)
-            acts.append(a)
-        return (a, (cache, zs, acts)) if keep else a
+        for i in range(len(self.W)):
+            z, a, *c = self.layer(i, a, keep)
+            cache += c
+        return (a.T, cache) if keep else a.T
+
+    def backprop(self, x: np.ndarray, y: np.ndarray, keep: bool = False) -> dict:
+        """One forward and backward pass: loss, dW and db per layer, and with keep=True also per layer (as
+        batch-first views) the pre-activation z, the activation h (before pooling) and dL/dh (for the last
+        layer: the logits and dL/dlogits)."""
+        logits, cache = self.forward(x, keep=True)
+        loss, d = logitcrossentropy(logits, y)
+        d = d.T                                                     # (classes, N)
+        L, ws = len(self.W), self.ws
+        gw, gb, dh_all = [None] * L, [None] * L, [None] * L
+        for i in range(L - 1, -1, -1):
+            w = self.W[i]
+            if i >= self.nconv:
+                a, z, h, _ = cache[i]
+                dh_all[i] = d
+                dz = d if i == L - 1 else d * _act_grad(self.activation, z, h)
+                gw[i] = dz @ a.T
+                gb[i] = dz.sum(axis=1)
+                if i > 0:
+                    d = w.T @ dz
+                continue
+            cols, z, h, out = cache[i]
+            if i == self.nconv - 1:
+                d = d.reshape(out.shape)
+            dh = _unpool(h, out, d, ws, i) if self.pool[i] else d
+            dh_all[i] = dh
+            dz = _times_act_grad(self.activation, dh, z, h, ws.get(("dz", i), z.shape))
+            dzf = dz.reshape(dz.shape[0], -1)                               # (out, H*W*N)
+            gw[i] = (dzf @ cols.T).reshape(w.shape[0], w.shape[2], w.shape[3], w.shape[1]).transpose(0, 3, 1, 2)
+            gb[i] = dzf.sum(axis=1)
+            if i > 0:
+                dcols = ws.get(("dcols", i), cols.shape)
+                np.matmul(_conv_matrix(w).T, dzf, out=dcols)
+                d = _col2im(dcols, (w.shape[1],) + h.shape[1:], w.shape[-1], ws, i)
+        r = {"loss": loss, "dw": gw, "db": gb}
+        if keep:
+            first = lambda t: np.moveaxis(t, -1, 0)                         # noqa: E731 - batch-first views
+            r.update(zs=[first(c[1]) for c in cache], acts=[first(c[2]) for c in cache],
+                     da=[first(t) for t in dh_all])
+        return r
 
     def gradients(self, x: np.ndarray, y: np.ndarray) -> tuple:
-        logits, (cache, zs, acts) = self.forward(x, keep=True)
-        loss, d = logitcrossentropy(logits, y)
-        L = len(self.W)
-        gw, gb = [None] * L, [None] * L
-        dense = self.W[self.nconv:]
-        for j in range(len(dense) - 1, -1, -1):
-            i = self.nconv + j
-            gw[i] = d.T @ acts[j]
-            gb[i] = d.sum(axis=0)
-            d = d @ dense[j]
-            if j > 0:
-                d = d * _act_grad(self.activation, zs[j - 1], acts[j])
-        for i in range(self.nconv - 1, -1, -1):
-            in_shape, cols, z, h, blocks, pooled = cache[i]
-            n, hh, ww, c = h.shape
-            if i == self.nconv - 1:
-                d = d.reshape(n, c, hh // 2, ww // 2).transpose(0, 2, 3, 1)      # back to NHWC
-            mask = blocks == pooled[:, :, None, :, None, :]
-            dh = np.zeros_like(h)
-            dh[:, :hh // 2 * 2, :ww // 2 * 2, :] = (mask * d[:, :, None, :, None, :]).reshape(
-                n, hh // 2 * 2, ww // 2 * 2, c)
-            dz = dh * _act_grad(self.activation, z, h)
-            dzf = dz.reshape(-1, c)                                 # (N*H*W, out)
-            w = self.W[i]
-            gw[i] = (dzf.T @ cols).reshape(w.shape)
-            gb[i] = dzf.sum(axis=0)
-            if i > 0:
-                d = _col2im(dzf @ w.reshape(w.shape[0], -1), in_shape, w.shape[-1])
-        return loss, gw, gb
+        r = self.backprop(x, y)
+        return r["loss"], r["dw"], r["db"]
 
-    evaluate = MLP.evaluate
+    def evaluate(self, x: np.ndarray, y: np.ndarray, chunk: int = 1000) -> tuple:
+        """(mean loss, accuracy) on (x, y), in chunks of 1000 examples (the workspace is sized by the chunk)."""
+        return MLP.evaluate(self, x, y, chunk)
 
 
 class _Optimizer:

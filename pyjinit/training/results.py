@@ -25,13 +25,15 @@ class TrainConfig:
     seed: int = 0
     init: object = "he"                  # a name, or one name / array per layer
     init_kwargs: object = None           # a dict, or one dict per layer
-    conv: tuple = ()                     # conv channels (each 3x3, activation, 2x2 max-pool) before the dense layers
+    conv: tuple = ()                     # conv channels (each 3x3, activation; 2x2 max-pool) before the dense layers
+    pool_every: int = 1                  # 2x2 max-pooling after every pool_every-th conv layer
     classes: int = 10                    # outputs (labels 0 .. classes-1)
 
     def validate(self) -> "TrainConfig":
         self.hidden = tuple(check_int("hidden size", h, 1) for h in self.hidden)
         self.conv = tuple(check_int("conv channels", c, 1) for c in self.conv)
         self.classes = check_int("classes", self.classes, 2)
+        self.pool_every = check_int("pool_every", self.pool_every, 1)
         self.activation = check_choice("activation", self.activation, ACTIVATIONS)
         self.optimizer = check_choice("optimizer", self.optimizer, OPTIMIZERS)
         self.lr = check_real("lr", self.lr, "a finite number > 0", lambda v: v > 0)

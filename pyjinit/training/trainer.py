@@ -31,17 +31,17 @@ def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:
 # --- initial weights ---------------------------------------------------------------------------------------
 
 def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None, data=None, activation="relu",
-                    shapes=None) -> list:
+                    shapes=None, pool_every: int = 1) -> list:
     """Layer l's (1-based) weight (out, in), float32, from `init` with seed substream(seed, l).
     `init`: a registry name for every layer, "lsuv", or a list with one name or array (pretrained) per layer.
     "lsuv" (training/lsuv.py): orthogonal weights from the same streams, then LSUV on the first LSUV_BATCH
-    training examples in the order batch_order(seed, 0, n) (init_kwargs: tol, max_iter); needs `data`."""
+    training examples in the order batch_order(seed, 0, n) (init_kwargs: tol, max_iter); needs `data`.
+    `shapes` (default: dense (sizes[l], sizes[l-1])) may hold conv shapes (out, in, k, k): the CNN of
+    networks.conv_shapes with `pool_every`, whose input rows are square single-channel images."""
     if shapes is None:
         shapes = [(sizes[l], sizes[l - 1]) for l in range(1, len(sizes))]
     if isinstance(init, str) and init == "lsuv":
-        if any(len(s) != 2 for s in shapes):
-            raise ValueError("init='lsuv' is for dense networks here (the CNN has no LSUV yet)")
-        return _lsuv_weights(sizes, init_kwargs, seed, backend, data, activation)
+        return _lsuv_weights(shapes, init_kwargs, seed, backend, data, activation, pool_every)
     n = len(shapes)
     inits = list(init) if isinstance(init, (list, tuple)) else [init] * n
     if len(inits) != n:
@@ -81,7 +81,7 @@ def check_init_name(name) -> str:
     return check_name(name)
 
 
-def _lsuv_weights(sizes, init_kwargs, seed, backend, data, activation) -> list:
+def _lsuv_weights(shapes, init_kwargs, seed, backend, data, activation, pool_every) -> list:
     from .lsuv import LSUV_BATCH, lsuv
 
     if data is None:
@@ -92,8 +92,8 @@ def _lsuv_weights(sizes, init_kwargs, seed, backend, data, activation) -> list:
         raise TypeError(f"init='lsuv' takes tol and max_iter in init_kwargs; got {', '.join(sorted(unknown))}")
     x = np.asarray(data[0], np.float32)
     batch = x[batch_order(seed, 0, len(x))[:LSUV_BATCH]]
-    ws = initial_weights(sizes, "orthogonal", None, seed, backend=backend)
-    return lsuv(ws, activation, batch, **kw)[0]
+    ws = initial_weights(None, "orthogonal", None, seed, backend=backend, shapes=shapes)
+    return lsuv(ws, activation, batch, **kw, pool_every=pool_every)[0]
 
 
 # --- training ------------------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def _check_data(x, y, what, classes=10):
 
 def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="relu", optimizer="adam", lr=1e-3,
           momentum=0.9, batch_size=128, epochs=10, seed=0, init="he", init_kwargs=None, backend=None,
-          verbose=None, conv=(), classes=10, _progress=None) -> TrainResult:
+          verbose=None, conv=(), pool_every=1, classes=10, _progress=None) -> TrainResult:
     """Train an MLP ``features -> hidden... -> classes`` (default 10) with cross-entropy on (x_train, y_train) and evaluate
     on (x_test, y_test) after every epoch.
 
@@ -122,7 +122,8 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     ``backend``: "numpy", "julia" (Flux, through juliacall) or None (Julia with Flux if it starts, else NumPy).
     ``conv``: channel counts of convolutional layers before the dense ones (e.g. (16, 32): conv 3x3 16,
     activation, 2x2 max-pool, conv 3x3 32, activation, max-pool, then ``hidden`` dense layers and the output);
-    the input rows must be square single-channel images (784 = 28²). The CNN trains in NumPy only for now.
+    the input rows must be square single-channel images (784 = 28²). ``pool_every``: max-pool after every
+    n-th conv layer only (default 1; e.g. ``conv=(16,) * 8, pool_every=4`` is a deep plain CNN).
     ``verbose``: True (or None, the default) shows a progress bar (tqdm: terminal, log or notebook) and one line
     per epoch on stderr; False shows nothing. A loss that becomes NaN/Inf stops the run;
     ``result.diverged`` then says at which epoch and step.
@@ -131,7 +132,7 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     >>> r.final_accuracy, r.history[0]["train_loss"]                      # doctest: +SKIP
     """
     cfg = TrainConfig(tuple(hidden), activation, optimizer, lr, momentum, batch_size, epochs, seed, init,
-                      init_kwargs, tuple(conv), classes).validate()
+                      init_kwargs, tuple(conv), pool_every, classes).validate()
     x_train, y_train = _check_data(x_train, y_train, "train", cfg.classes)
     x_test, y_test = _check_data(x_test, y_test, "test", cfg.classes)
     if x_test.shape[1] != x_train.shape[1]:
@@ -144,7 +145,7 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
         if side * side != x_train.shape[1]:
             raise ValueError(f"conv needs square single-channel images (features = side², e.g. 784), "
                              f"got {x_train.shape[1]} features")
-        shapes = conv_shapes((1, side, side), cfg.conv, cfg.hidden, classes=cfg.classes)
+        shapes = conv_shapes((1, side, side), cfg.conv, cfg.hidden, classes=cfg.classes, pool_every=cfg.pool_every)
     from ..inits.backend import choose_backend
 
     which = choose_backend(backend)
@@ -153,7 +154,7 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
             raise ValueError("the Flux trainer has neither a CNN nor classes other than 10 yet: use backend='numpy'")
         which = "numpy"
     weights = initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which, data=(x_train, y_train),
-                              activation=cfg.activation, shapes=shapes)
+                              activation=cfg.activation, shapes=shapes, pool_every=cfg.pool_every)
     bar = _progress if _progress is not None else progress.bar(
         cfg.epochs, f"init={cfg.init if isinstance(cfg.init, str) else 'per layer'}", verbose, unit="epoch")
     lines = _progress is None
@@ -212,7 +213,7 @@ def _record(res, bar, cfg, row, per_epoch_lines) -> None:
 def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_lines=True) -> TrainResult:
     if cfg.conv:
         side = math.isqrt(x_train.shape[1])
-        net = CNN(weights, cfg.activation, (1, side, side))
+        net = CNN(weights, cfg.activation, (1, side, side), pool_every=cfg.pool_every)
     else:
         net = MLP(weights, cfg.activation)
     params = net.W + net.b
