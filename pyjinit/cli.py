@@ -308,8 +308,10 @@ def _cmd_diagnose(args) -> int:
         from .training.plots import FIGURE_SUFFIXES
 
         check_output_path("--hist", args.hist, FIGURE_SUFFIXES)
-    d = diagnose(args.inits, data_dir=args.data_dir, hidden=tuple(args.hidden), activation=args.activation,
-                 seed=args.seed, batch_size=args.batch_size, init_kwargs=_init_kwargs(args.init_kw))
+    hidden = args.hidden if args.hidden is not None else ([] if args.conv else [256] * 20)
+    d = diagnose(args.inits, data_dir=args.data_dir, hidden=tuple(hidden), activation=args.activation,
+                 seed=args.seed, batch_size=args.batch_size, init_kwargs=_init_kwargs(args.init_kw),
+                 conv=tuple(args.conv or ()), pool_every=args.pool_every)
     if args.out:
         d.to_json(args.out)
     print(d.to_json() if args.json else d.table())
@@ -375,7 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "saturated/dead units, and gradient stds on a batch of MNIST, beside the "
                                    "variance-recursion prediction. exit codes: 0 ok, 2 bad arguments, 4 no MNIST data")
     s.add_argument("--inits", nargs="+", default=["uniform", "normal", "xavier", "he", "orthogonal", "lsuv"])
-    s.add_argument("--hidden", type=_POS_INT, nargs="+", default=[256] * 20, help="hidden layer sizes (default 20 x 256)")
+    s.add_argument("--hidden", type=_POS_INT, nargs="+", default=None,
+                   help="hidden layer sizes (default 20 x 256; none after --conv)")
+    s.add_argument("--conv", type=_POS_INT, nargs="+", default=None,
+                   help="diagnose a CNN: conv channels before the dense layers, e.g. 16 16 16 16 (3x3, same padding)")
+    s.add_argument("--pool-every", type=_POS_INT, default=1, help="2x2 max-pool after every N-th conv layer (default 1)")
     s.add_argument("--activation", default="tanh", choices=["relu", "tanh", "sigmoid", "leaky_relu", "gelu"])
     s.add_argument("--seed", type=_SEED, default=0)
     s.add_argument("--batch-size", type=_int_at_least(2), default=1000, help="examples in the batch (default 1000)")

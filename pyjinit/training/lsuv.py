@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..inits.validate import check_int, check_real
-from .networks import CNN, MLP
+from .networks import CNN, MLP, image_shape
 
 LSUV_BATCH = 500      # examples in the LSUV batch (the first of batch_order(seed, 0, n): docs/stream.md §6)
 
@@ -26,10 +26,7 @@ def lsuv(weights: list, activation: str, x: np.ndarray, tol: float = 0.1, max_it
     ws = [np.array(w, np.float32, copy=True) for w in weights]
     x = np.ascontiguousarray(x, np.float32)
     if any(w.ndim == 4 for w in ws):
-        if in_shape is None:
-            side = math.isqrt(x.shape[1])
-            in_shape = (1, side, side)
-        net = CNN(ws, activation, in_shape, pool_every=pool_every)
+        net = CNN(ws, activation, in_shape or image_shape(x.shape[1]), pool_every=pool_every)
     else:
         net = MLP(ws, activation)
     a = net.prepare(x)

@@ -81,16 +81,28 @@ class MLP:
                 acts.append(a)
         return (a, zs, acts) if keep else a
 
-    def gradients(self, x: np.ndarray, y: np.ndarray) -> tuple:
+    def backprop(self, x: np.ndarray, y: np.ndarray, keep: bool = False) -> dict:
+        """One forward and backward pass: loss, dW and db per layer, and with keep=True also per layer the
+        pre-activation z, the activation h and dL/dh (for the last layer: the logits and dL/dlogits)."""
         logits, zs, acts = self.forward(x, keep=True)
         loss, d = logitcrossentropy(logits, y)
-        gw, gb = [None] * len(self.W), [None] * len(self.W)
-        for i in range(len(self.W) - 1, -1, -1):
+        L = len(self.W)
+        gw, gb, dh = [None] * L, [None] * L, [None] * L
+        dh[L - 1] = d
+        for i in range(L - 1, -1, -1):
             gw[i] = d.T @ acts[i]
             gb[i] = d.sum(axis=0)
             if i > 0:
-                d = (d @ self.W[i]) * _act_grad(self.activation, zs[i - 1], acts[i])
-        return loss, gw, gb
+                dh[i - 1] = d @ self.W[i]
+                d = dh[i - 1] * _act_grad(self.activation, zs[i - 1], acts[i])
+        r = {"loss": loss, "dw": gw, "db": gb}
+        if keep:
+            r.update(zs=zs, acts=acts[1:], da=dh)
+        return r
+
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> tuple:
+        r = self.backprop(x, y)
+        return r["loss"], r["dw"], r["db"]
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, chunk: int = 10000) -> tuple:
         total, correct = 0.0, 0
@@ -101,6 +113,15 @@ class MLP:
             correct += int((logits.argmax(axis=1) == y[s:s + chunk]).sum())
         n = max(len(x), 1)
         return total / n, correct / n
+
+
+def image_shape(features: int) -> tuple:
+    """(1, side, side): the CNN's reading of input rows of `features` = side² numbers (e.g. 784 = 28²)."""
+    side = math.isqrt(features)
+    if side * side != features:
+        raise ValueError(f"conv needs square single-channel images (features = side², e.g. 784), "
+                         f"got {features} features")
+    return (1, side, side)
 
 
 def pools(nconv: int, pool_every: int = 1) -> list:

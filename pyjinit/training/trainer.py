@@ -15,7 +15,7 @@ from ..inits import stream as _stream
 from ..inits.stream import layer_seed
 from ..inits.registry import init as init_by_name
 from ..inits.validate import fmt
-from .networks import CNN, MLP, _Optimizer, conv_shapes
+from .networks import CNN, MLP, _Optimizer, conv_shapes, image_shape
 from ..support import progress
 from .results import DIVERGED, TrainConfig, TrainResult
 SHUFFLE_STREAM = 1 << 32
@@ -141,11 +141,7 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     sizes = [x_train.shape[1], *cfg.hidden, cfg.classes]
     shapes = None
     if cfg.conv:
-        side = math.isqrt(x_train.shape[1])
-        if side * side != x_train.shape[1]:
-            raise ValueError(f"conv needs square single-channel images (features = side², e.g. 784), "
-                             f"got {x_train.shape[1]} features")
-        shapes = conv_shapes((1, side, side), cfg.conv, cfg.hidden, classes=cfg.classes, pool_every=cfg.pool_every)
+        shapes = conv_shapes(image_shape(x_train.shape[1]), cfg.conv, cfg.hidden, classes=cfg.classes, pool_every=cfg.pool_every)
     from ..inits.backend import choose_backend
 
     which = choose_backend(backend)
@@ -212,8 +208,7 @@ def _record(res, bar, cfg, row, per_epoch_lines) -> None:
 
 def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_lines=True) -> TrainResult:
     if cfg.conv:
-        side = math.isqrt(x_train.shape[1])
-        net = CNN(weights, cfg.activation, (1, side, side), pool_every=cfg.pool_every)
+        net = CNN(weights, cfg.activation, image_shape(x_train.shape[1]), pool_every=cfg.pool_every)
     else:
         net = MLP(weights, cfg.activation)
     params = net.W + net.b

@@ -122,3 +122,87 @@ def test_cli_diagnose(mnist_dir, tmp_path):
     q = subprocess.run([sys.executable, "-m", "pyjinit", "diagnose", "--inits", "lsuvv"], capture_output=True,
                        text=True, timeout=300)
     assert q.returncode == 2 and "Did you mean" in q.stderr
+
+
+# --- the CNN -------------------------------------------------------------------------------------------------
+
+def _centre_kernels(c, channels, layers):
+    """Conv kernels c * (identity across channels at the kernel's centre): each layer multiplies its input by c."""
+    ws = []
+    cin = 1
+    for _ in range(layers):
+        w = np.zeros((channels, cin, 3, 3), np.float32)
+        for o in range(channels):
+            w[o, o % cin, 1, 1] = c
+        ws.append(w)
+        cin = channels
+    return ws
+
+
+def test_cnn_linear_network_with_known_weights():
+    """Positive images and centre-only kernels c*I, no pooling: ReLU is the identity, so every conv layer
+    multiplies the signal by exactly c forward and dL/dh by c backward (the kernel's adjoint is c*I)."""
+    rng = np.random.default_rng(5)
+    x = (np.abs(rng.normal(size=(60, 64))) + 0.1).astype(np.float32)      # 8x8 single-channel images
+    y = rng.integers(0, 10, 60)
+    c = 1.5
+    ws = _centre_kernels(c, 4, 3) + [rng.normal(size=(10, 4 * 8 * 8)).astype(np.float32) * 0.05]
+    rows = D.measure(ws, "relu", x, y, pool_every=10)
+    assert [r["kind"] for r in rows] == ["conv"] * 3 + ["dense"]
+    assert rows[0]["fan_in"] == 9 and rows[1]["fan_in"] == 36 and rows[1]["fan_out"] == 36
+    for l in range(3):                       # every channel equals the input image times c^(l+1)
+        assert math.isclose(rows[l]["pre_std"], c ** (l + 1) * x.std(), rel_tol=1e-5)
+        assert rows[l]["dead"] == 0.0
+    for l in range(2):
+        assert math.isclose(rows[l]["grad_act_std"], c * rows[l + 1]["grad_act_std"], rel_tol=1e-5)
+
+
+def test_cnn_recursion_predicts_the_layers_before_pooling():
+    """Wide conv layers (32 channels, 288 inputs a unit) on Gaussian images: before the first pooling, each
+    layer's measured pre-activation std is within 10% of the variance recursion's."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(64, 256)).astype(np.float32)                     # 16x16 images
+    y = rng.integers(0, 10, 64)
+    from pyjinit.training.networks import conv_shapes
+
+    for init, act in (("xavier", "tanh"), ("he", "relu")):
+        shapes = conv_shapes((1, 16, 16), (32, 32, 32), (), pool_every=3)
+        ws = initial_weights(None, init, None, 2, backend="numpy", shapes=shapes)
+        rows = D.measure(ws, act, x, y, pool_every=3)
+        for r in rows[1:3]:            # layer 1 sees the zero padding of a 16x16 image (1 in 8 positions)
+            assert abs(r["pre_std"] / r["predicted_pre_std"] - 1) < 0.1, (init, r)
+
+
+def test_cnn_lsuv_post_condition_on_a_held_out_batch(small_data):
+    """LSUV on 200 images, then every layer's output variance on 200 others is 1 within tol plus the sampling
+    error. Neighbouring positions are correlated, so count only examples x channels as independent values:
+    sigma = sqrt(2 / (n * channels)), and allow 5 sigma."""
+    from pyjinit.training.networks import CNN, conv_shapes
+
+    x = small_data[0]
+    fit, held = x[:200], x[200:400]
+    shapes = conv_shapes((1, 28, 28), (8, 8, 8, 8), (32,), pool_every=2)
+    ws = initial_weights(None, "orthogonal", None, 1, backend="numpy", shapes=shapes)
+    out, iters = lsuv(ws, "relu", fit, tol=0.1, pool_every=2)
+    assert all(0 <= k <= 10 for k in iters) and max(iters) >= 1
+    net = CNN(out, "relu", pool_every=2)
+    a = net.prepare(held)
+    for i in range(len(out)):
+        z, a = net.layer(i, a)
+        units = z.shape[0]
+        assert abs(z.var() - 1) < 0.1 + 5 * math.sqrt(2 / (len(held) * units)), (i, z.var())
+
+
+def test_cnn_lsuv_and_diagnose_through_the_trainer(small_data):
+    x, y, xt, yt = small_data
+    r = pj.train(x, y, xt, yt, conv=(4, 4, 4), pool_every=3, hidden=(), epochs=1, init="lsuv", verbose=False,
+                 backend="numpy")
+    assert r.history and r.config["pool_every"] == 3
+    d = pj.diagnose(["he", "lsuv"], data=small_data, conv=(6,) * 4, pool_every=2, hidden=(), activation="relu",
+                    batch_size=100)
+    assert [r["kind"] for r in d.layers["he"]] == ["conv"] * 4 + ["dense"]
+    assert all(abs(r["pre_std"] - 1) < 0.2 for r in d.layers["lsuv"])
+    assert len(d.samples["he"]) == 4 and d.config["conv"] == [6] * 4
+    assert not np.shares_memory(d.samples["he"][0], d.samples["he"][1])
+    with pytest.raises(ValueError, match="too much pooling"):
+        pj.diagnose(["he"], data=small_data, conv=(2,) * 5, hidden=(), batch_size=10)
