@@ -260,11 +260,12 @@ def ensure_flux(jl) -> None:
 
 
 def flux_epochs(weights, x_train, y_train, x_test, y_test, *, hidden, activation, optimizer, lr, momentum,
-                batch_size, epochs, seed):
+                batch_size, epochs, seed, conv=(), pool_every=1, classes=10):
     """Train with Flux through JInit's extension, starting from `weights` (the arrays the NumPy trainer would
     start from), one epoch per Julia call so that Python (and Ctrl-C) gets control between epochs. Yields,
     per epoch, (row, diverged): row = (epoch, train_loss, test_loss, test_accuracy, seconds) or None,
-    diverged None or (epoch, step) (then the training stops)."""
+    diverged None or (epoch, step) (then the training stops). With `conv`, the CNN of pyjinit's trainer
+    (CrossCor + MaxPool in Flux; conv weights go over in PyTorch order and are reversed to Flux's there)."""
     jl = module()
     ensure_flux(jl)
     import juliacall
@@ -274,7 +275,8 @@ def flux_epochs(weights, x_train, y_train, x_test, y_test, *, hidden, activation
             # ndarrays arrive as PyArray and tuples as Tuple (PythonCall's rules); a list would be a PyList of Py
             x_train.T, y_train, x_test.T, y_test, hidden=tuple(int(h) for h in hidden),
             activation=activation, optimizer=optimizer, lr=lr, momentum=momentum,
-            batch_size=batch_size, seed=seed, weights=tuple(np.asarray(w, np.float32) for w in weights))
+            batch_size=batch_size, seed=seed, weights=tuple(np.asarray(w, np.float32) for w in weights),
+            conv=tuple(int(c) for c in conv), pool_every=int(pool_every), classes=int(classes))
         epoch_b = getattr(jl.JInit, "flux_epoch!")
         for epoch in range(1, epochs + 1):
             row, diverged = epoch_b(trainer, epoch)

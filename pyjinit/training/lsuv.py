@@ -35,7 +35,7 @@ def lsuv(weights: list, activation: str, x: np.ndarray, tol: float = 0.1, max_it
         k = 0
         z, nxt = net.layer(i, a)
         while k < max_iter:
-            v = float(z.var())
+            v = float(z.var(dtype=np.float64))      # as JInit.lsuv and pyjinit.torch.lsuv_
             if abs(v - 1.0) < tol or v == 0:
                 break
             w /= np.float32(math.sqrt(v))

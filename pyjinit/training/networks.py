@@ -152,27 +152,30 @@ def conv_shapes(in_shape: tuple, channels: tuple, hidden: tuple, kernel: int = 3
 
 
 class _Workspace:
-    """Reused buffers, one per (role, layer): a step allocates nothing large. Fresh multi-megabyte arrays come
-    from mmap and cost a page fault per 4 KiB on first touch, which made up over half of a CNN step here."""
+    """Reused buffers: a step allocates nothing large. Fresh multi-megabyte arrays come from mmap and cost a
+    page fault per 4 KiB on first touch, which made up over half of a CNN step here. A key names a role and
+    the layer geometry (not the batch size, so a new batch size replaces the buffer instead of adding one);
+    what the backward pass needs is keyed by layer, temporaries are shared by all layers of one geometry."""
 
     def __init__(self, dtype):
         self.dtype, self.bufs = dtype, {}
 
     def get(self, key, shape, dtype=None):
+        key = key + tuple(shape[:-1])
         b = self.bufs.get(key)
         if b is None or b.shape != shape:
             b = self.bufs[key] = np.zeros(shape, dtype or self.dtype)      # zeros: padding borders stay 0
         return b
 
 
-def _im2col(x: np.ndarray, k: int, ws: _Workspace, i: int) -> np.ndarray:
+def _im2col(x: np.ndarray, k: int, ws: _Workspace) -> np.ndarray:
     """(C, H, W, N) -> (k*k*C, H*W*N): the transposed patches of the zero-padded ("same", stride 1) input, rows
     in (k, k, C) order. Each of the k*k copies moves runs of W*N contiguous numbers."""
     c, h, w, n = x.shape
     p = k // 2
-    xp = ws.get(("xp", i), (c, h + 2 * p, w + 2 * p, n))                   # borders are zero from allocation
+    xp = ws.get(("xp",), (c, h + 2 * p, w + 2 * p, n))                   # borders are zero from allocation
     xp[:, p:p + h, p:p + w] = x
-    cols = ws.get(("cols", i), (k, k, c, h, w, n))
+    cols = ws.get(("cols",), (k, k, c, h, w, n))
     for r in range(k):
         for s in range(k):
             cols[r, s] = xp[:, r:r + h, s:s + w]
@@ -184,7 +187,7 @@ def _col2im(d: np.ndarray, shape: tuple, k: int, ws: _Workspace, i: int) -> np.n
     c, h, w, n = shape
     p = k // 2
     d = d.reshape(k, k, c, h, w, n)
-    out = ws.get(("dxp", i), (c, h + 2 * p, w + 2 * p, n))
+    out = ws.get(("dxp", i % 2), (c, h + 2 * p, w + 2 * p, n))     # layer i-1 reads it while writing its own
     out.fill(0)
     for r in range(k):
         for s in range(k):
@@ -196,7 +199,7 @@ def _pool(h: np.ndarray, ws: _Workspace, i: int) -> np.ndarray:
     """2x2 max-pooling, stride 2, of (C, H, W, N) (an odd last row/column is dropped, as PyTorch and Flux)."""
     h2, w2 = h.shape[1] // 2 * 2, h.shape[2] // 2 * 2
     out = ws.get(("pool", i), (h.shape[0], h2 // 2, w2 // 2, h.shape[3]))
-    tmp = ws.get(("pool2", i), out.shape)
+    tmp = ws.get(("pool2",), out.shape)
     np.maximum(h[:, 0:h2:2, 0:w2:2], h[:, 0:h2:2, 1:w2:2], out=out)
     np.maximum(h[:, 1:h2:2, 0:w2:2], h[:, 1:h2:2, 1:w2:2], out=tmp)
     return np.maximum(out, tmp, out=out)
@@ -204,11 +207,11 @@ def _pool(h: np.ndarray, ws: _Workspace, i: int) -> np.ndarray:
 
 def _unpool(h: np.ndarray, pooled: np.ndarray, d: np.ndarray, ws: _Workspace, i: int) -> np.ndarray:
     """The gradient of _pool: d (of the pooled output) goes to every maximum of its window."""
-    dh = ws.get(("dh", i), h.shape)
+    dh = ws.get(("dh",), h.shape)
     h2, w2 = h.shape[1] // 2 * 2, h.shape[2] // 2 * 2
     if (h2, w2) != h.shape[1:3]:
         dh.fill(0)                                                            # the dropped row/column
-    mask = ws.get(("mask", i), pooled.shape, np.bool_)
+    mask = ws.get(("mask",), pooled.shape, np.bool_)
     for r in (0, 1):
         for s in (0, 1):
             np.equal(h[:, r:h2:2, s:w2:2], pooled, out=mask)
@@ -286,14 +289,15 @@ class CNN:
             h = z if last else _act(self.activation, z)
             return (z, h, (a, z, h, None)) if keep else (z, h)
         c, hh, ww, n = a.shape
-        cols = _im2col(a, w.shape[-1], self.ws, i)
-        z = self.ws.get(("z", i), (w.shape[0], hh, ww, n))
+        cols = _im2col(a, w.shape[-1], self.ws)
+        slot = i if keep else i % 2               # kept for the backward pass, or only until the next layer
+        z = self.ws.get(("z", slot), (w.shape[0], hh, ww, n))
         np.matmul(_conv_matrix(w), cols, out=z.reshape(w.shape[0], -1))
         z += b[:, None, None, None]
-        h = _act_into(self.activation, z, self.ws.get(("h", i), z.shape))
-        out = _pool(h, self.ws, i) if self.pool[i] else h
+        h = _act_into(self.activation, z, self.ws.get(("h", slot), z.shape))
+        out = _pool(h, self.ws, slot) if self.pool[i] else h
         nxt = out.reshape(-1, n) if i == self.nconv - 1 else out
-        return (z, nxt, (cols, z, h, out)) if keep else (z, nxt)
+        return (z, nxt, (a, z, h, out)) if keep else (z, nxt)
 
     def forward(self, x: np.ndarray, keep: bool = False):
         a = self.prepare(x)
@@ -323,17 +327,19 @@ class CNN:
                 if i > 0:
                     d = w.T @ dz
                 continue
-            cols, z, h, out = cache[i]
+            a, z, h, out = cache[i]
+            cols = _im2col(a, w.shape[-1], ws)                      # again: one patch buffer for all layers
             if i == self.nconv - 1:
                 d = d.reshape(out.shape)
             dh = _unpool(h, out, d, ws, i) if self.pool[i] else d
-            dh_all[i] = dh
-            dz = _times_act_grad(self.activation, dh, z, h, ws.get(("dz", i), z.shape))
+            if keep:
+                dh_all[i] = dh.copy()
+            dz = _times_act_grad(self.activation, dh, z, h, ws.get(("dz",), z.shape))
             dzf = dz.reshape(dz.shape[0], -1)                               # (out, H*W*N)
             gw[i] = (dzf @ cols.T).reshape(w.shape[0], w.shape[2], w.shape[3], w.shape[1]).transpose(0, 3, 1, 2)
             gb[i] = dzf.sum(axis=1)
             if i > 0:
-                dcols = ws.get(("dcols", i), cols.shape)
+                dcols = ws.get(("dcols",), cols.shape)
                 np.matmul(_conv_matrix(w).T, dzf, out=dcols)
                 d = _col2im(dcols, (w.shape[1],) + h.shape[1:], w.shape[-1], ws, i)
         r = {"loss": loss, "dw": gw, "db": gb}
@@ -347,8 +353,8 @@ class CNN:
         r = self.backprop(x, y)
         return r["loss"], r["dw"], r["db"]
 
-    def evaluate(self, x: np.ndarray, y: np.ndarray, chunk: int = 1000) -> tuple:
-        """(mean loss, accuracy) on (x, y), in chunks of 1000 examples (the workspace is sized by the chunk)."""
+    def evaluate(self, x: np.ndarray, y: np.ndarray, chunk: int = 256) -> tuple:
+        """(mean loss, accuracy) on (x, y), in chunks of 256 examples (the workspace is sized by the chunk)."""
         return MLP.evaluate(self, x, y, chunk)
 
 

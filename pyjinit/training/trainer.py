@@ -145,10 +145,6 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     from ..inits.backend import choose_backend
 
     which = choose_backend(backend)
-    if (cfg.conv or cfg.classes != 10) and which == "julia":
-        if backend == "julia":
-            raise ValueError("the Flux trainer has neither a CNN nor classes other than 10 yet: use backend='numpy'")
-        which = "numpy"
     weights = initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which, data=(x_train, y_train),
                               activation=cfg.activation, shapes=shapes, pool_every=cfg.pool_every)
     bar = _progress if _progress is not None else progress.bar(
@@ -186,7 +182,8 @@ def _train_flux(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_l
     for row, diverged in bridge.flux_epochs(weights, x_train, y_train, x_test, y_test, hidden=cfg.hidden,
                                             activation=cfg.activation, optimizer=cfg.optimizer, lr=cfg.lr,
                                             momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
-                                            seed=cfg.seed):
+                                            seed=cfg.seed, conv=cfg.conv, pool_every=cfg.pool_every,
+                                            classes=cfg.classes):
         if diverged is not None:
             res.diverged = {"epoch": diverged[0], "step": diverged[1], "loss": DIVERGED}
             bar.write(f"epoch {diverged[0]}: the loss became non-finite at step {diverged[1]}; stopped (diverged)")

@@ -76,3 +76,18 @@ def test_flux_trains_epoch_by_epoch_and_loads_the_extension(juliacall_jl, small_
     assert abs(r.history[-1]["test_accuracy"] - n.history[-1]["test_accuracy"]) < 0.1
     e = pj.train(x, y, xt[:0], yt[:0], hidden=(4,), epochs=1, backend="julia", verbose=False)
     assert e.history[0]["test_accuracy"] == 0 and e.history[0]["test_loss"] == 0      # as NumPy, not NaN
+
+
+def test_flux_cnn_is_the_numpy_cnn(juliacall_jl, small_data):
+    """The same CNN, weights and batch order in Flux and NumPy: plain SGD on the same batches gives the same
+    training losses up to float32 rounding (conv sums in another order), and "lsuv" the same weights."""
+    x, y, xt, yt = small_data
+    kw = dict(conv=(4, 6), hidden=(16,), epochs=2, seed=3, optimizer="sgd", lr=0.01, momentum=0.0, verbose=False)
+    f = pj.train(x, y, xt, yt, backend="julia", **kw)
+    n = pj.train(x, y, xt, yt, backend="numpy", **kw)
+    assert f.backend == "julia" and f.config["conv"] == [4, 6]
+    for a, b in zip(f.history, n.history):
+        assert abs(a["train_loss"] - b["train_loss"]) <= 1e-3 * b["train_loss"], (a, b)
+    f = pj.train(x, y, xt, yt, backend="julia", init="lsuv", **{**kw, "epochs": 1})
+    n = pj.train(x, y, xt, yt, backend="numpy", init="lsuv", **{**kw, "epochs": 1})
+    assert abs(f.history[0]["train_loss"] - n.history[0]["train_loss"]) <= 1e-3 * n.history[0]["train_loss"]

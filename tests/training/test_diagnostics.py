@@ -5,6 +5,7 @@ import math
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -206,3 +207,35 @@ def test_cnn_lsuv_and_diagnose_through_the_trainer(small_data):
     assert not np.shares_memory(d.samples["he"][0], d.samples["he"][1])
     with pytest.raises(ValueError, match="too much pooling"):
         pj.diagnose(["he"], data=small_data, conv=(2,) * 5, hidden=(), batch_size=10)
+
+
+def test_numpy_lsuv_equals_jinit_lsuv(julia, small_data, tmp_path):
+    """The same orthonormal weights and batch through pyjinit's LSUV and JInit.lsuv (Debian's Julia here): the
+    same number of rescalings per layer and the same weights up to float32 rounding of the matrix products
+    (BLAS sums in another order: 1e-5 relative, about 100 float32 ulps)."""
+    import subprocess
+
+    x = np.ascontiguousarray(small_data[0][:300], np.float32)
+    shapes = [(32, 784), (16, 32), (10, 16)]
+    ws = initial_weights(None, "orthogonal", None, 3, backend="numpy", shapes=shapes)
+    ref, iters = lsuv(ws, "tanh", x)
+    x.tofile(tmp_path / "x.bin")                      # C order (n, 784) = column-major (784, n)
+    for l, w in enumerate(ws):
+        np.ascontiguousarray(w.T).tofile(tmp_path / f"w{l}.bin")      # column-major (out, in)
+    script = f"""
+        using JInit
+        rd(f, dims) = (a = Array{{Float32}}(undef, dims); read!(joinpath({json.dumps(str(tmp_path))}, f), a); a)
+        ws = [rd("w$(l - 1).bin", s) for (l, s) in enumerate([(32, 784), (16, 32), (10, 16)])]
+        out, iters = lsuv(ws, "tanh", rd("x.bin", (784, 300)))
+        for (l, w) in enumerate(out)
+            write(joinpath({json.dumps(str(tmp_path))}, "o$(l - 1).bin"), permutedims(w))
+        end
+        println(join(iters, " "))
+    """
+    root = Path(__file__).resolve().parents[2] / "julia" / "JInit"
+    p = subprocess.run([julia, f"--project={root}", "-e", script], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert [int(v) for v in p.stdout.split()] == iters
+    for l, (s, r) in enumerate(zip(shapes, ref)):
+        got = np.fromfile(tmp_path / f"o{l}.bin", np.float32).reshape(s)
+        assert np.allclose(got, r, rtol=1e-5, atol=1e-7), l

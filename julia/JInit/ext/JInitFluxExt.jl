@@ -1,6 +1,7 @@
 # Flux training for JInit (Julia >= 1.10 with Flux 0.14.22-0.16; never loaded by Julia 1.5).
 # Written against Flux's explicit API: Flux.setup, Flux.withgradient, Flux.update!,
-# Flux.logitcrossentropy, Flux.onehotbatch, Flux.onecold, Dense(in => out, σ; init), Chain.
+# Flux.logitcrossentropy, Flux.onehotbatch, Flux.onecold, Dense(in => out, σ; init), Dense(W, b, σ),
+# CrossCor((k, k), in => out, σ; pad, init), CrossCor(W, b, σ; stride, pad, dilation), MaxPool, Chain.
 module JInitFluxExt
 
 using JInit
@@ -10,47 +11,129 @@ using Statistics: mean
 const ACTIVATIONS = Dict("relu" => Flux.relu, "tanh" => tanh, "sigmoid" => Flux.sigmoid,
                          "leaky_relu" => Flux.leakyrelu, "gelu" => Flux.gelu)
 
-# Layer l's init: a pretrained weight, or an initializer bound to the layer's stream. Both give Float32
-# (a Float64 init would silently make the layer Float64).
-layer_init(init, weights, seed, l) =
-    weights === nothing ? init(PhiloxStream(JInit.layer_seed(seed, l))) : pretrained_init(Matrix{Float32}(weights[l]))
+# Layer l's init: a pretrained weight (PyTorch order from pyjinit: (out, in) or (out, in, kh, kw), the latter
+# reversed to Flux's (kw, kh, in, out), which is the same memory), or an initializer bound to the layer's stream.
+# Both give Float32 (a Float64 init would silently make the layer Float64).
+function layer_init(init, weights, seed, l)
+    weights === nothing && return init(PhiloxStream(JInit.layer_seed(seed, l)))
+    w = Array{Float32}(weights[l])
+    return pretrained_init(ndims(w) == 4 ? permutedims(w, (4, 3, 2, 1)) : w)
+end
 
-mutable struct FluxTrainer{M,S,OY}
+flatten_batch(x) = reshape(x, :, size(x, ndims(x)))     # (W, H, C, N) -> (W*H*C, N): PyTorch's (C, H, W) order
+
+"""
+The network of pyjinit's trainer: for each `conv` channel count a 3x3 CrossCor ("same" padding, the activation;
+cross-correlation as PyTorch's Conv2d) and, after every `pool_every`-th, MaxPool((2, 2)); then the flattened
+features through Dense layers `hidden` to `classes` outputs. Layer l's weight from `layer_init`.
+"""
+function build_model(side, features, conv, pool_every, hidden, classes, act, init, weights, seed)
+    layers = Any[]
+    l, c, h = 0, 1, side
+    for (i, ch) in enumerate(conv)
+        l += 1
+        push!(layers, CrossCor((3, 3), c => ch, act; pad = 1, init = layer_init(init, weights, seed, l)))
+        c = ch
+        if i % pool_every == 0
+            push!(layers, MaxPool((2, 2)))
+            h = h ÷ 2
+        end
+    end
+    isempty(conv) || push!(layers, flatten_batch)
+    sizes = [isempty(conv) ? features : c * h * h; collect(hidden); classes]
+    L = length(sizes) - 1
+    for j in 1:L
+        l += 1
+        push!(layers, Dense(sizes[j] => sizes[j+1], j < L ? act : identity; init = layer_init(init, weights, seed, l)))
+    end
+    return Chain(layers...)
+end
+
+mutable struct FluxTrainer{M,S,X,OY}
     model::M
     state::S
-    X::Matrix{Float32}
+    X::X
     Y::OY
-    Xt::Matrix{Float32}
+    Xt::X
     Yt::OY
     yt::Vector{Int}
     seed::Int
     batch_size::Int
+    classes::Int
 end
+
+batch(X, idx) = X[ntuple(_ -> Colon(), ndims(X) - 1)..., idx]
 
 function JInit.flux_trainer(x_train::AbstractMatrix{<:Real}, y_train::AbstractVector{<:Integer},
                             x_test::AbstractMatrix{<:Real}, y_test::AbstractVector{<:Integer};
                             hidden = [128, 64], activation = "relu", optimizer = "adam", lr = 1e-3,
-                            momentum = 0.9, batch_size = 128, seed = 0, init = he_init, weights = nothing)
+                            momentum = 0.9, batch_size = 128, seed = 0, init = he_init, weights = nothing,
+                            conv = (), pool_every = 1, classes = 10, tol = 0.1, max_iter = 10)
+    classes = Int(classes)
     act = ACTIVATIONS[JInit.check_choice("activation", activation, collect(keys(ACTIVATIONS)))]
     opt = JInit.check_choice("optimizer", optimizer, ("adam", "sgd"))
     X, Xt = Matrix{Float32}(x_train), Matrix{Float32}(x_test)
-    Y, Yt = Flux.onehotbatch(y_train, 0:9), Flux.onehotbatch(y_test, 0:9)
-    sizes = [size(X, 1); collect(hidden); 10]
-    L = length(sizes) - 1
-    model = Chain([Dense(sizes[l] => sizes[l+1], l < L ? act : identity;
-                         init = layer_init(init, weights, seed, l)) for l in 1:L]...)
+    features = size(X, 1)
+    side = isqrt(features)
+    if !isempty(conv)
+        side * side == features ||
+            throw(ArgumentError("conv needs square single-channel images (features = side², e.g. 784), got $features features"))
+        X, Xt = reshape(X, side, side, 1, :), reshape(Xt, side, side, 1, :)        # WHCN
+    end
+    Y, Yt = Flux.onehotbatch(y_train, 0:classes-1), Flux.onehotbatch(y_test, 0:classes-1)
+    # init = "lsuv", as pyjinit's trainer: orthogonal weights from the layer streams, then LSUV on the first
+    # LSUV_BATCH examples in the order batch_order(seed, 0, n). Given `weights` (pyjinit's) win over `init`.
+    lsuv = weights === nothing && init isa Union{AbstractString,Symbol} && String(init) == "lsuv"
+    model = build_model(side, features, conv, pool_every, hidden, classes, act, lsuv ? orthogonal_init : init,
+                        weights, seed)
+    if lsuv
+        idx = batch_order(seed, 0, size(X, ndims(X)))[1:min(JInit.LSUV_BATCH, end)]
+        JInit.lsuv!(model, batch(X, idx); tol = tol, max_iter = max_iter)
+    end
     rule = opt == "adam" ? Flux.Adam(lr, (0.9, 0.999), 1e-8) : Flux.Momentum(lr, momentum)
-    return FluxTrainer(model, Flux.setup(rule, model), X, Y, Xt, Yt, Vector{Int}(y_test), Int(seed), Int(batch_size))
+    return FluxTrainer(model, Flux.setup(rule, model), X, Y, Xt, Yt, Vector{Int}(y_test), Int(seed),
+                       Int(batch_size), Int(classes))
+end
+
+# The layer without its activation, sharing its weight: LSUV measures (and rescales) the pre-activation.
+preactivation(d::Dense) = Dense(d.weight, d.bias, identity)
+preactivation(c::CrossCor) = CrossCor(c.weight, c.bias, identity; stride = c.stride, pad = c.pad, dilation = c.dilation)
+preactivation(c::Conv) = Conv(c.weight, c.bias, identity; stride = c.stride, pad = c.pad, dilation = c.dilation,
+                              groups = c.groups)
+
+function JInit.lsuv!(model::Chain, x; tol::Real = 0.1, max_iter::Integer = 10)
+    tol = JInit.check_real("tol", tol, "a number in (0, 1)", v -> 0 < v < 1)
+    (max_iter isa Integer && max_iter >= 1) ||
+        throw(ArgumentError("max_iter must be an integer >= 1, got $(JInit.fmt(max_iter))"))
+    a = x
+    iters = Int[]
+    for layer in model.layers
+        if layer isa Union{Dense,Conv,CrossCor}
+            pre = preactivation(layer)
+            k = 0
+            z = pre(a)
+            while k < max_iter
+                v = JInit.var_pop(z)
+                (abs(v - 1) < tol || v == 0) && break
+                layer.weight ./= Float32(sqrt(v))           # `pre` shares the array
+                z = pre(a)
+                k += 1
+            end
+            push!(iters, k)
+        end
+        a = layer(a)
+    end
+    return model, iters
 end
 
 function JInit.flux_epoch!(t::FluxTrainer, epoch::Integer)
     t0 = time()
-    n = size(t.X, 2)
+    n = size(t.X, ndims(t.X))
     order = batch_order(t.seed, epoch, n)
     total, steps = 0.0, 0
     for (step, s) in enumerate(1:t.batch_size:n)
         idx = order[s:min(s + t.batch_size - 1, n)]
-        x, y = t.X[:, idx], t.Y[:, idx]
+        x, y = batch(t.X, idx), t.Y[:, idx]
         val, grads = Flux.withgradient(m -> Flux.logitcrossentropy(m(x), y), t.model)
         isfinite(val) || return nothing, (Int(epoch), step)
         Flux.update!(t.state, t.model, grads[1])
@@ -63,7 +146,7 @@ function JInit.flux_epoch!(t::FluxTrainer, epoch::Integer)
     else
         logits = t.model(t.Xt)
         test_loss = Float64(Flux.logitcrossentropy(logits, t.Yt))
-        acc = mean(Flux.onecold(logits, 0:9) .== t.yt)
+        acc = mean(Flux.onecold(logits, 0:t.classes-1) .== t.yt)
     end
     return [Float64(epoch), total / max(steps, 1), test_loss, acc, seconds], nothing
 end
@@ -95,6 +178,7 @@ if ccall(:jl_generating_output, Cint, ()) == 1
         JInit.train_flux(X, y, X, y; hidden = (8, 8), epochs = 1, batch_size = 32)
         JInit.train_flux(X, y, X, y; hidden = (8, 8), activation = "tanh", optimizer = "sgd", lr = 0.01,
                          momentum = 0.0, epochs = 1, batch_size = 32)
+        JInit.train_flux(X, y, X, y; conv = (4, 4), hidden = (), init = "lsuv", epochs = 1, batch_size = 32)
     end
 end
 

@@ -15,13 +15,14 @@ export PhiloxStream, substream, calculate_gain, nfan,
        variance_scaling_init, xavier_init, he_init, lecun_init, orthogonal_init, sparse_init,
        identity_init, pretrained_init, layer_init, init!,
        xavier_uniform, xavier_normal, glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal,
-       he_uniform, he_normal, lecun_uniform, lecun_normal, batch_order, train_flux, flux_trainer, flux_epoch!, init_block
+       he_uniform, he_normal, lecun_uniform, lecun_normal, batch_order, train_flux, flux_trainer, flux_epoch!, init_block, lsuv, lsuv!, layer_seed
 
 include("validate.jl")
 include("stream.jl")
 include("fill.jl")
 include("inits.jl")
 include("blocks.jl")
+include("lsuv.jl")
 include("training.jl")
 
 end # module

@@ -19,10 +19,16 @@ layer_seed(seed::Integer, l::Integer) = substream(seed, l)
 """
     train_flux(x_train, y_train, x_test, y_test; hidden = [128, 64], activation = "relu",
                optimizer = "adam", lr = 1e-3, momentum = 0.9, batch_size = 128, epochs = 10,
-               seed = 0, init = he_init, weights = nothing, verbose = false)
+               seed = 0, init = he_init, weights = nothing, conv = (), pool_every = 1, classes = 10,
+               tol = 0.1, max_iter = 10, verbose = false)
 
-Train a Flux MLP on `x_train` (features × n, Float32) with labels 0–9 and evaluate on the test set
-after each epoch. Needs Flux: `using Flux` loads JInit's Flux extension, which defines it.
+Train a Flux MLP, or with `conv` channel counts the CNN of pyjinit's trainer (3x3 `CrossCor`, "same"
+padding, the activation, `MaxPool((2, 2))` after every `pool_every`-th, then `hidden` Dense layers; the
+columns of `x_train` are then square single-channel images), on `x_train` (features × n, Float32) with
+labels 0 to `classes - 1`, and evaluate on the test set after each epoch. Layer l's weight comes from
+`init` bound to `PhiloxStream(layer_seed(seed, l))`, or from `weights[l]` (PyTorch order), or, with
+`init = "lsuv"`, from orthogonal weights rescaled by `lsuv!` (`tol`, `max_iter`) on the first
+$(LSUV_BATCH) examples of `batch_order(seed, 0, n)`: pyjinit's NumPy trainer builds the same network. Needs Flux: `using Flux` loads JInit's Flux extension, which defines it.
 Returns `(history, diverged)`: a matrix with one row per epoch (epoch, train loss, test loss,
 test accuracy, seconds) and `nothing` or `(epoch, step)` where the loss stopped being finite.
 It is `flux_trainer` followed by `flux_epoch!` for each epoch (pyjinit calls those, one epoch per call,

@@ -21,4 +21,32 @@
     @test row[3] == 0 && row[4] == 0
     hist, diverged = train_flux(X, y, X, y; hidden = [8], epochs = 2, optimizer = "sgd", lr = 1e38, momentum = 0.9)
     @test diverged !== nothing && diverged[1] == 1
+
+    # The CNN: a CrossCor whose only nonzero tap is the kernel's (x=1, y=2) entry reads input pixel
+    # (x-1, y) (cross-correlation, not convolution), the same network as pyjinit's CNN with the PyTorch-order
+    # weight w[o, i, kh=2, kw=1] (reversed to Flux's (kw, kh, in, out) by the trainer)
+    wt = zeros(Float32, 1, 1, 3, 3)
+    wt[1, 1, 2, 1] = 1                                       # PyTorch order (out, in, kh, kw)
+    wd = zeros(Float32, 10, 9)                               # 1 channel * 3 * 3 after one 2x2 pool of 6x6
+    t = flux_trainer(zeros(Float32, 36, 4), [0, 1, 2, 3], zeros(Float32, 36, 4), [0, 1, 2, 3]; conv = (1,),
+                     hidden = (), weights = (wt, wd), activation = "relu")
+    img = reshape(Float32.(1:36), 6, 6, 1, 1)                # (x, y) = (w, h)
+    out = t.model[1](img)
+    @test out[2, 3, 1, 1] == img[1, 3, 1, 1] && out[1, 3, 1, 1] == 0    # left neighbour; zero padding at x = 0
+    # LSUV on a Flux CNN: each conv/dense layer's pre-activation variance within tol on the batch
+    m = Chain(CrossCor((3, 3), 1 => 4, tanh; pad = 1, init = orthogonal_init(PhiloxStream(1))), MaxPool((2, 2)),
+              x -> reshape(x, :, size(x, 4)), Dense(4 * 14 * 14 => 10; init = orthogonal_init(PhiloxStream(2))))
+    xb = rand(MersenneTwister(1), Float32, 28, 28, 1, 64)
+    _, iters = lsuv!(m, xb; tol = 0.05)
+    @test length(iters) == 2
+    @test abs(JInit.var_pop(CrossCor(m[1].weight, m[1].bias, identity; pad = 1)(xb)) - 1) < 0.05 || iters[1] == 10
+    # init = "lsuv" in the trainer trains, and equals orthogonal + lsuv! on batch_order(seed, 0, n)'s first 500
+    hist, diverged = train_flux(X, y, X[:, 1:200], y[1:200]; hidden = [32], epochs = 1, seed = 1, lr = 1e-2,
+                                init = "lsuv")
+    @test diverged === nothing && size(hist, 1) == 1
+    t1 = flux_trainer(X, y, X, y; hidden = [32], seed = 1, init = "lsuv")
+    ws = [orthogonal_init(PhiloxStream(layer_seed(1, l)), o, i) for (l, (o, i)) in enumerate([(32, 20), (10, 32)])]
+    ref, _ = lsuv(ws, "relu", X[:, batch_order(1, 0, 600)[1:500]])
+    @test isapprox(t1.model[1].weight, ref[1]; rtol = 1e-5) && isapprox(t1.model[2].weight, ref[2]; rtol = 1e-5)
 end
+

@@ -385,6 +385,36 @@ end
     end
 end
 
+@testset "LSUV (dense, core): post-condition on a held-out batch, arithmetic, errors" begin
+    fit, held = normal_init(PhiloxStream(11), 64, 400), normal_init(PhiloxStream(12), 64, 400)
+    ws = [orthogonal_init(PhiloxStream(layer_seed(2, l)), o, i) for (l, (o, i)) in enumerate([(48, 64), (32, 48), (10, 32)])]
+    out, iters = lsuv(ws, "tanh", fit; tol = 0.05)
+    @test length(iters) == 3 && all(0 .<= iters .<= 10) && sum(iters) >= 1 && out[2] !== ws[2]
+    a = fit
+    for (l, w) in enumerate(out)                   # on the fitting batch: exactly within tol, or max_iter reached
+        z = w * a
+        @test abs(JInit.var_pop(z) - 1) < 0.05 || iters[l] == 10
+        a = tanh.(z)
+    end
+    # held out: tol plus 5 sigma of a variance estimate over n*units values (sigma = sqrt(2/(n*units)))
+    a = held
+    for w in out
+        z = w * a
+        @test abs(JInit.var_pop(z) - 1) < 0.05 + 5 * sqrt(2 / length(z)) * 4       # heavy tails: 4x Gaussian
+        a = tanh.(z)
+    end
+    # one linear layer: a single rescaling by the measured std hits variance 1 exactly (up to rounding)
+    w1, it1 = lsuv([3 .* Matrix{Float32}(I, 4, 4)], "relu", Float32[1 -1 2 0; 0 1 -1 2; 1 1 1 1; -2 0 0 2])
+    @test it1 == [1] && isapprox(JInit.var_pop(w1[1] * Float32[1 -1 2 0; 0 1 -1 2; 1 1 1 1; -2 0 0 2]), 1; atol = 1e-6)
+    @test_throws ArgumentError lsuv(ws, "tanh", fit; tol = 0)
+    @test_throws ArgumentError lsuv(ws, "swish", fit)
+    @test_throws ArgumentError lsuv(ws, "tanh", fit; max_iter = 0)
+    @test_throws DimensionMismatch lsuv(ws, "tanh", zeros(Float32, 3, 10))
+    if !isdefined(Base, :get_extension) || Base.get_extension(JInit, :JInitFluxExt) === nothing
+        @test_throws ErrorException lsuv!(nothing, fit)
+    end
+end
+
 # Flux training: runs where Julia >= 1.9 has Flux in the environment (juliacall's, or
 # `julia --project=<env with JInit and Flux>`); Debian's Julia 1.5 never loads the extension.
 if VERSION >= v"1.9" && Base.find_package("Flux") !== nothing
