@@ -8,6 +8,7 @@ Every function returns values in *logical order* (row-major over the PyTorch-ord
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -189,19 +190,57 @@ def inner_bound(dtype: np.dtype, bound: float, up: bool):
 
 # --- distributions: n values in logical order ------------------------------------------------------
 
+def threads() -> int:
+    """Threads the NumPy backend fills large arrays with: PYJINIT_NUM_THREADS, else every CPU this process may
+    use. Values never depend on it (each chunk is a function of the seed and its element indices)."""
+    v = os.environ.get("PYJINIT_NUM_THREADS", "")
+    if v.strip().isdigit() and int(v) >= 1:
+        return int(v)
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _fill(n: int, dtype: np.dtype, chunk) -> np.ndarray:
+    """A new (n,) array of dtype whose elements a .. a+m-1 `chunk(a, m, view)` writes, chunk by chunk (_CHUNK
+    elements, a multiple of 8, so each starts a Philox block), on `threads()` threads. Random words, ufuncs and
+    the copies release the GIL; the temporaries are a few chunks, not the array."""
+    out = np.empty(n, dtype)
+    starts = range(0, n, _CHUNK)
+    k = min(threads(), len(starts))
+    if k <= 1:
+        for a in starts:
+            chunk(a, min(_CHUNK, n - a), out[a:a + _CHUNK])
+        return out
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(k) as pool:
+        for f in [pool.submit(chunk, a, min(_CHUNK, n - a), out[a:a + _CHUNK]) for a in starts]:
+            f.result()
+    return out
+
+
+def _uniform_chunk(seed, a, m, dtype, low, high, out) -> None:
+    """Elements a .. a+m-1 (a a multiple of 8) of `uniform`, with NumPy's Generator.random on a Philox whose
+    counter starts at the block of element a."""
+    if dtype == np.float64:
+        np.random.Generator(np.random.Philox(key=check_seed(seed), counter=a // 4)).random(m, np.float64, out=out)
+        out *= high - low
+        out += low
+        return
+    u = out if dtype == np.float32 else np.empty(m, np.float32)
+    np.random.Generator(np.random.Philox(key=check_seed(seed), counter=a // 8)).random(m, np.float32, out=u)
+    u *= np.float32(high - low)
+    u += np.float32(low)
+    if u is not out:
+        out[...] = u
+
+
 def uniform(seed: int, n: int, dtype: np.dtype, low: float, high: float) -> np.ndarray:
     """U[low, high): float32/float16 from 32-bit halves (two a word, low half first), (h >> 8) * 2^-24,
     then low32 + (high - low)32 * u in float32; float64 from whole words, (w >> 11) * 2^-53."""
-    g = np.random.Generator(bit_generator(seed))
-    if dtype == np.float64:
-        u = g.random(n, dtype=np.float64)
-        u *= high - low
-        u += low
-        return u
-    u = g.random(n, dtype=np.float32)
-    u *= np.float32(high - low)
-    u += np.float32(low)
-    return u if dtype == np.float32 else u.astype(np.float16)
+    return _fill(n, dtype, lambda a, m, out: _uniform_chunk(seed, a, m, dtype, low, high, out))
 
 
 def uniform_at(seed: int, start: int, n: int, dtype: np.dtype, low: float, high: float) -> np.ndarray:
@@ -230,10 +269,14 @@ def normal_at(seed: int, start: int, n: int, dtype: np.dtype, mean: float, std: 
 
 def normal(seed: int, n: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
     """mean + std * Phi^-1(u52_open(word k)) in float64, rounded to dtype."""
-    z = norminv(u52_open(words(seed, n)))
-    z *= std
-    z += mean
-    return to_dtype(z, dtype)
+    def chunk(a, m, out):
+        z = np.empty(m)
+        _norminv_chunk(u52_open(words_at(seed, a, m)), z)
+        z *= std
+        z += mean
+        out[...] = to_dtype(z, dtype)
+
+    return _fill(n, dtype, chunk)
 
 
 class TruncNormal:
@@ -251,7 +294,10 @@ class TruncNormal:
         self.a, self.b, self.mean, self.std, self.lo, self.hi = a, b, mean, std, lo, hi
 
     def sample(self, seed: int, n: int, dtype: np.dtype) -> np.ndarray:
-        return self.from_words(words(seed, n), dtype)
+        def chunk(a, m, out):
+            out[...] = self.from_words(words_at(seed, a, m), dtype)
+
+        return _fill(n, dtype, chunk)
 
     def sample_at(self, seed: int, start: int, n: int, dtype: np.dtype) -> np.ndarray:
         """Elements start .. start+n-1 of `sample(seed, ...)`, bitwise."""
