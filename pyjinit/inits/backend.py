@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 
+from .stream import STREAM_VERSION, threads
+
 from ..support.messages import warn
 from .validate import check_choice
 
@@ -77,6 +79,8 @@ def backend_info(start: bool = True) -> dict:
         "numpy": np.__version__,
         "python": platform.python_version(),
         "jinit_path": str(jinit_path()),
+        "stream_version": STREAM_VERSION,
+        "numpy_threads": threads(),
         "why_not_julia": None if started and requested != "numpy" else reason,
         "julia_start_log": bridge.start_log()[-4000:],
     }

@@ -259,24 +259,40 @@ def uniform_at(seed: int, start: int, n: int, dtype: np.dtype, low: float, high:
     return u if dtype == np.float32 else u.astype(np.float16)
 
 
-def normal_at(seed: int, start: int, n: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
-    """Elements start .. start+n-1 of `normal(seed, ...)`, bitwise."""
-    z = norminv(u52_open(words_at(seed, start, n)))
-    z *= std
-    z += mean
-    return to_dtype(z, dtype)
+STREAM_VERSION = 2          # docs/stream.md: v2 normals are a ziggurat (§3); v1 used the inverse CDF
+
+
+def _normal_chunk(seed, a, m, dtype, mean, std, out) -> None:
+    """Elements a .. a+m-1 of `normal` into out (a a multiple of 8): the ziggurat's standard normals
+    (ziggurat.normal32 from halves below float64, normal64 from words), then std * z + mean in the working
+    precision (float32 below float64; float16 rounds the float32 result)."""
+    from . import ziggurat
+
+    if dtype == np.float64:
+        ziggurat.normal64(seed, a, m, out)
+        out *= std
+        out += mean
+        return
+    z = out if dtype == np.float32 else np.empty(m, np.float32)
+    ziggurat.normal32(seed, a, m, z)
+    z *= np.float32(std)
+    z += np.float32(mean)
+    if z is not out:
+        out[...] = z
 
 
 def normal(seed: int, n: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
-    """mean + std * Phi^-1(u52_open(word k)) in float64, rounded to dtype."""
-    def chunk(a, m, out):
-        z = np.empty(m)
-        _norminv_chunk(u52_open(words_at(seed, a, m)), z)
-        z *= std
-        z += mean
-        out[...] = to_dtype(z, dtype)
+    """N(mean, std²) by the ziggurat of stream v2 (docs/stream.md §3)."""
+    return _fill(n, dtype, lambda a, m, out: _normal_chunk(seed, a, m, dtype, mean, std, out))
 
-    return _fill(n, dtype, chunk)
+
+def normal_at(seed: int, start: int, n: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
+    """Elements start .. start+n-1 of `normal(seed, ...)`, bitwise: generated from the 8-element boundary below
+    `start` (the ziggurat's chunks start on a Philox block) and cut."""
+    a = int(start) - int(start) % 8
+    buf = np.empty(int(start) - a + n, dtype)
+    _normal_chunk(seed, a, len(buf), dtype, mean, std, buf)
+    return buf[int(start) - a:]
 
 
 class TruncNormal:

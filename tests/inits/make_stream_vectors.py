@@ -27,13 +27,40 @@ def lines() -> list:
         u32 = st.uniform(s, N, np.dtype(np.float32), 0.0, 1.0)
         u64 = st.uniform(s, N, np.dtype(np.float64), 0.0, 1.0)
         nrm = st.normal(s, N, np.dtype(np.float64), 0.0, 1.0)
+        n32 = st.normal(s, N, np.dtype(np.float32), 0.0, 1.0)
         tr = st.TruncNormal(*TRUNC).sample(s, N, np.dtype(np.float64))
         for k in range(N):
             out.append(f"word {s} {k} {int(w[k]):016x}")
             out.append(f"u32 {s} {k} {int(u32[k:k+1].view(np.uint32)[0]):08x}")
             out.append(f"u64 {s} {k} {int(u64[k:k+1].view(np.uint64)[0]):016x}")
             out.append(f"normal {s} {k} {int(nrm[k:k+1].view(np.uint64)[0]):016x}")
+            out.append(f"normal32 {s} {k} {int(n32[k:k+1].view(np.uint32)[0]):08x}")
             out.append(f"trunc {s} {k} {int(tr[k:k+1].view(np.uint64)[0]):016x}")
+    out.extend(fallback_lines())
+    return out
+
+
+def fallback_lines() -> list:
+    """Normals that leave the ziggurat's core (docs/stream.md §3): the first 4 wedge and the first 4 tail
+    elements of seed 1, float32 (from halves) and float64 (from words)."""
+    from pyjinit.inits import ziggurat as z
+
+    out = []
+    n = 1 << 20
+    h = st.words(1, n // 2).view(np.uint32)
+    i, j = h & 255, h >> 9
+    off = np.flatnonzero(j >= z.K[i])
+    for name in ("wedge", "tail"):
+        ks = off[(i[off] == 0) == (name == "tail")][:4]
+        v = st.normal(1, int(ks[-1]) + 1, np.dtype(np.float32), 0.0, 1.0)
+        out += [f"normal32 1 {k} {int(v[k:k+1].view(np.uint32)[0]):08x}" for k in ks]
+    w = st.words(1, n)
+    i = (w & np.uint64(255)).astype(np.intp)
+    off = np.flatnonzero((w >> np.uint64(11)).astype(np.float64) * 2.0 ** -53 * z.X[i] >= z.X[i + 1])
+    for name in ("wedge", "tail"):
+        ks = off[(i[off] == 0) == (name == "tail")][:4]
+        v = st.normal(1, int(ks[-1]) + 1, np.dtype(np.float64), 0.0, 1.0)
+        out += [f"normal 1 {k} {int(v[k:k+1].view(np.uint64)[0]):016x}" for k in ks]
     return out
 
 

@@ -20,6 +20,7 @@ export PhiloxStream, substream, calculate_gain, nfan,
 include("validate.jl")
 include("stream.jl")
 include("fill.jl")
+include("ziggurat.jl")
 include("inits.jl")
 include("blocks.jl")
 include("lsuv.jl")

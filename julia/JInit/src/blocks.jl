@@ -51,6 +51,7 @@ function draw(r::BlockRequest, ::Type{T}, dims::Dims, d::Dist, out = nothing) wh
     bshape = block_shape(r)
     v = Vector{T}(undef, foldl(*, bshape; init = 1))
     src = KeySource(r.key, r.block0)
+    d = bind(d, src, nothing)
     pos = 0
     sc = scratch()
     for (k0, m) in block_runs(shape, r.index)

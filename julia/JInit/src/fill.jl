@@ -11,11 +11,6 @@ struct Uniform64 <: Dist
     a::Float64
     w::Float64
 end
-"mean + std * Φ⁻¹(u), u = u52_open(word)."
-struct Normal <: Dist
-    mean::Float64
-    std::Float64
-end
 """
 mean + std * z, z = Φ⁻¹(pa + u * dp) clamped to [a, b] (negated when `flip`), the result clamped to
 [lo, hi] after rounding to the element type.
@@ -99,8 +94,8 @@ end
 word_source(rng::Random.AbstractRNG, nw::Integer) = VecSource(rand(rng, UInt64, nw))
 
 # --- the fill ----------------------------------------------------------------------------------------
-# Words are generated a chunk at a time into a buffer, then mapped to values in tight loops. For the
-# normal family, the central branch of AS 241 is evaluated branch-free over the whole chunk (so LLVM
+# Words are generated a chunk at a time into a buffer, then mapped to values in tight loops (normals:
+# ziggurat.jl). For the truncated normal, the central branch of AS 241 is evaluated branch-free over the whole chunk (so LLVM
 # can vectorize it) and the tail elements (|u - 1/2| > 0.425, ~15%) are recomputed with the scalar
 # `norminv`: every value is bitwise what the formulas of docs/stream.md §3–4 give.
 
@@ -181,15 +176,13 @@ function map_words!(dest::AbstractVector{T}, d::Uniform64, wbuf, tmp, w::Int, m:
 end
 
 # The normal family: the quantile's argument from u, and the value from z = Φ⁻¹(argument).
-@inline quantile_arg(d::Normal, u::Float64) = u
 @inline quantile_arg(d::TruncNormal, u::Float64) = d.pa + u * d.dp
-@inline from_z(d::Normal, z::Float64) = d.mean + d.std * z
 @inline function from_z(d::TruncNormal, z::Float64)
     t = clamp(z, d.a, d.b)
     return d.mean + d.std * (d.flip ? -t : t)
 end
 
-function map_words!(dest::AbstractVector{T}, d::Union{Normal,TruncNormal}, wbuf, tmp, w::Int, m::Int, k0::Int,
+function map_words!(dest::AbstractVector{T}, d::TruncNormal, wbuf, tmp, w::Int, m::Int, k0::Int,
                     n::Int) where {T}
     p, z, idx = tmp
     @inbounds for i in 1:m

@@ -11,7 +11,7 @@ result_array(::Type{T}, dims::Dims, out) where {T} = out === nothing ? Array{T}(
 function draw(rng::Random.AbstractRNG, ::Type{T}, dims::Dims, d::Dist, out = nothing) where {T}
     A = result_array(T, dims, out)
     src = word_source(rng, nwords(d, length(A)))
-    return fill_logical!(A, d, src)
+    return fill_logical!(A, bind(d, src, rng), src)
 end
 
 "A logical-order vector as an array of Flux-layout `dims` (a matrix (out, in) is stored row by row in `v`)."
@@ -34,7 +34,7 @@ _uniform_init(rng, ::Type{T}, dims::Dims; low = 0, high = 1, out = nothing) wher
     draw(rng, T, dims, uniform_dist(T, check_real("low", low), check_real("high", high)), out)
 
 _normal_init(rng, ::Type{T}, dims::Dims; mean = 0, std = 1, out = nothing) where {T} =
-    draw(rng, T, dims, Normal(check_real("mean", mean), check_nonneg("std", std)), out)
+    draw(rng, T, dims, normal_dist(T, check_real("mean", mean), check_nonneg("std", std)), out)
 
 function _truncated_normal_init(rng, ::Type{T}, dims::Dims; mean = 0, std = 1, lo = nothing, hi = nothing,
                                 lo_std = -2, hi_std = 2, out = nothing) where {T}
@@ -64,7 +64,7 @@ function scaled(rng, ::Type{T}, dims::Dims, scale::Float64, mode, distribution, 
         limit = sqrt(3 * scale / n)
         return draw(rng, T, dims, uniform_dist(T, -limit, limit), out)
     elseif dist == "normal"
-        return draw(rng, T, dims, Normal(0.0, sqrt(scale / n)), out)
+        return draw(rng, T, dims, normal_dist(T, 0.0, sqrt(scale / n)), out)
     else
         s = sqrt(scale / n) / KERAS_TRUNC_STD
         return _truncated_normal_init(rng, T, dims; std = s, out = out)
@@ -104,7 +104,9 @@ function _orthogonal_init(rng, ::Type{T}, dims::Dims; gain = 1, out = nothing) w
     cols = prod(shape[2:end])
     (rows == 0 || cols == 0) && return result_array(T, dims, out)
     v = Vector{Float64}(undef, rows * cols)
-    fill_logical!(v, Normal(0.0, 1.0), word_source(rng, rows * cols))
+    d = normal_dist(Float64, 0.0, 1.0)
+    src = word_source(rng, nwords(d, rows * cols))
+    fill_logical!(v, bind(d, src, rng), src)
     Mt = reshape(v, cols, rows)                          # the transpose of the logical rows×cols matrix
     tall = rows < cols ? Mt : permutedims(Mt)            # PyTorch factors the tall orientation
     F = qr(tall)
@@ -159,7 +161,9 @@ function _sparse_init(rng, ::Type{T}, dims::Dims; sparsity = nothing, std = 0.01
     end
     block0 = rng isa PhiloxStream ? rng.block : UInt64(0)
     v = Vector{T}(undef, rows * cols)
-    fill_logical!(v, Normal(0.0, s), word_source(rng, rows * cols))
+    d = normal_dist(T, 0.0, s)
+    src = word_source(rng, nwords(d, rows * cols))
+    fill_logical!(v, bind(d, src, rng), src)
     chosen = choose_subsets(pattern_source(rng, block0, m * groups), groups, n, m)
     for g in 1:groups, idx in chosen[g]
         k = nonzeros === nothing ? idx * cols + (g - 1) : (g - 1) * cols + idx

@@ -38,7 +38,7 @@ end
         kind, s, k, hex = split(l)
         seed = parse(BigInt, s)
         k = parse(Int, k) + 1
-        n = 12
+        n = max(12, k)
         if kind == "word"
             got = rand(PhiloxStream(seed), UInt64, n)[k]
             @test got == parse(UInt64, hex; base = 16)
@@ -48,6 +48,8 @@ end
             @test reinterpret(UInt64, uniform_init(PhiloxStream(seed), Float64, n)[k]) == parse(UInt64, hex; base = 16)
         elseif kind == "normal"
             @test reinterpret(UInt64, normal_init(PhiloxStream(seed), Float64, n)[k]) == parse(UInt64, hex; base = 16)
+        elseif kind == "normal32"
+            @test reinterpret(UInt32, normal_init(PhiloxStream(seed), Float32, n)[k]) == parse(UInt32, hex; base = 16)
         elseif kind == "trunc"
             x = truncated_normal_init(PhiloxStream(seed), Float64, n; lo = -1.0, hi = 2.5)[k]
             @test reinterpret(UInt64, x) == parse(UInt64, hex; base = 16)
@@ -68,13 +70,13 @@ end
     A = normal_init(s, 10)
     B = normal_init(s, 10)
     @test A != B
-    @test B == normal_init(PhiloxStream(5), 20)[11:20] .+ 0 || B == normal_init(PhiloxStream(5), 24)[13:22]
-    @test s.block == 6    # 10 words = 3 blocks, twice
+    @test B == normal_init(PhiloxStream(5), 26)[17:26]     # Float32: 10 halves = 5 words = 2 blocks, twice
+    @test s.block == 4
 end
 
 @testset "element k is a pure function of (seed, k): slices and threads" begin
-    d = JInit.Normal(0.0, 1.0)
     src = JInit.KeySource(JInit.seed_key(9), UInt64(0))
+    d = JInit.bind(JInit.normal_dist(Float32, 0.0, 1.0), src, nothing)
     whole = Vector{Float32}(undef, 1000)
     JInit.fill_range!(whole, d, src, 0)
     part = Vector{Float32}(undef, 301)
@@ -88,7 +90,8 @@ end
     for dims in ((300, 257), (1 << 16,), (33, 17, 64, 2), (1 << 9, 1 << 8))
         A = normal_init(Float32, dims...; seed = 11)
         v = Vector{Float32}(undef, prod(dims))
-        JInit.fill_range!(v, JInit.Normal(0.0, 1.0), JInit.KeySource(JInit.seed_key(11), UInt64(0)), 0)
+        src = JInit.KeySource(JInit.seed_key(11), UInt64(0))
+        JInit.fill_range!(v, JInit.bind(JInit.normal_dist(Float32, 0.0, 1.0), src, nothing), src, 0)
         @test A == JInit.from_logical(v, dims)
     end
     @info "threads" Threads.nthreads()
@@ -194,8 +197,8 @@ end
     @test_throws ArgumentError truncated_normal_init(3; lo = NaN)
     @test truncated_normal_init(Float64, 5; std = 0, mean = 5, lo = -1, hi = 1) == fill(1.0, 5)   # clamp(mean)
     @test truncated_normal_init(Float64, 5; std = 0, mean = 0.5, lo = -1, hi = 1) == fill(0.5, 5)
-    both = truncated_normal_init(Float64, N; seed = 8, lo = -Inf, hi = Inf)    # no truncation: normal
-    @test both == normal_init(Float64, N; seed = 8)
+    both = truncated_normal_init(Float64, N; seed = 8, lo = -Inf, hi = Inf)    # no truncation: Φ⁻¹(u) (stream v1's normal)
+    @test both == [JInit.norminv(JInit.u52_open(w)) for w in rand(PhiloxStream(8), UInt64, N)]
 end
 
 @testset "fan-scaled initializers" begin
