@@ -179,13 +179,15 @@ def orthogonal_init(shape, dtype, seed, gain=1):
     rows, cols = shape[0], _n(shape[1:])
     if rows == 0 or cols == 0:
         return np.zeros(shape, dtype)
-    m = st.normal(seed, rows * cols, np.dtype(np.float64), 0.0, 1.0).reshape(rows, cols)
+    work = np.dtype(np.float64 if dtype == np.float64 else np.float32)   # QR in the output's precision, as PyTorch
+    m = st.normal(seed, rows * cols, work, 0.0, 1.0).reshape(rows, cols)
     tall = m.T if rows < cols else m                   # PyTorch factors the tall orientation
     q, r = np.linalg.qr(tall)
-    q *= np.where(np.diagonal(r) < 0, -1.0, 1.0)       # Haar sign fix; sign(0) := +1
+    q *= np.where(np.diagonal(r) < 0, -1, 1).astype(work)   # Haar sign fix; sign(0) := +1
     if rows < cols:
         q = q.T
-    return st.to_dtype(g * q, dtype).reshape(shape)
+    q *= work.type(g)
+    return st.to_dtype(q, dtype).reshape(shape)
 
 
 def sparse_init(shape, dtype, seed, sparsity=None, std=0.01, nonzeros=None):

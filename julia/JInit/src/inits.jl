@@ -103,8 +103,9 @@ function _orthogonal_init(rng, ::Type{T}, dims::Dims; gain = 1, out = nothing) w
     rows = shape[1]
     cols = prod(shape[2:end])
     (rows == 0 || cols == 0) && return result_array(T, dims, out)
-    v = Vector{Float64}(undef, rows * cols)
-    d = normal_dist(Float64, 0.0, 1.0)
+    W = T === Float64 ? Float64 : Float32                # QR in the output's precision, as PyTorch
+    v = Vector{W}(undef, rows * cols)
+    d = normal_dist(W, 0.0, 1.0)
     src = word_source(rng, nwords(d, rows * cols))
     fill_logical!(v, bind(d, src, rng), src)
     Mt = reshape(v, cols, rows)                          # the transpose of the logical rows×cols matrix
@@ -121,7 +122,7 @@ function _orthogonal_init(rng, ::Type{T}, dims::Dims; gain = 1, out = nothing) w
     # any other rank stores L row-major, i.e. Lᵀ column-major: one of them is Q itself.
     vals = (length(dims) == 2) == (rows >= cols) ? Q : permutedims(Q)
     A = result_array(T, dims, out)
-    vec(A) .= to_eltype.(T, g .* vec(vals))
+    vec(A) .= to_eltype.(T, W(g) .* vec(vals))
     return A
 end
 
