@@ -245,8 +245,8 @@ def variance_scaling_init(shape, scale=1.0, mode="fan_in", distribution="truncat
     ``distribution``: "uniform" on +-sqrt(3 scale / n); "normal" with std sqrt(scale / n);
     "truncated_normal" (default) at +-2 std with std sqrt(scale / n) / 0.87962566103423978.
 
-    >>> variance_scaling_init((64, 32), 2.0, "fan_in", "normal", seed=0).std().round(2)
-    np.float32(0.25)
+    >>> round(float(variance_scaling_init((512, 32), 2.0, "fan_in", "normal", seed=0).std()), 2)
+    0.25
     """
     kw = {"scale": scale, "mode": mode, "distribution": distribution}
     return run("variance_scaling_init", shape, kw, dtype, seed, backend, layout)
@@ -272,7 +272,7 @@ def he_init(shape, gain=None, a=None, nonlinearity="relu", mode="fan_in", distri
     uniform: U(-b, b), b = gain * sqrt(3 / fan) (``kaiming_uniform_``, Keras ``he_uniform``);
     truncated_normal: Keras/JAX ``he_normal``. ``a``: the negative slope for leaky_relu.
 
-    >>> round(float(he_init((128, 784), seed=0).std()), 3)         # sqrt(2 / 784) = 0.0505
+    >>> round(float(he_init((128, 784), seed=0).std()), 2)         # sqrt(2 / 784) = 0.0505
     0.05
     """
     kw = {"gain": gain, "a": a, "nonlinearity": nonlinearity, "mode": mode, "distribution": distribution}

@@ -159,19 +159,25 @@ def test_cnn_linear_network_with_known_weights():
 
 
 def test_cnn_recursion_predicts_the_layers_before_pooling():
-    """Wide conv layers (32 channels, 288 inputs a unit) on Gaussian images: before the first pooling, each
-    layer's measured pre-activation std is within 10% of the variance recursion's."""
-    rng = np.random.default_rng(6)
-    x = rng.normal(size=(64, 256)).astype(np.float32)                     # 16x16 images
-    y = rng.integers(0, 10, 64)
+    """Conv layers (32 channels, 16 input channels: 144 and 288 inputs a unit) on Gaussian 16x16 images: before
+    the first pooling, the measured pre-activation std over 16 weight seeds is, on average, within 10% of the
+    variance recursion's (which includes the zero padding). The recursion predicts the mean over weights; one
+    draw of a ReLU net's third layer deviates by up to 10% (sd over seeds, measured: ReLU pulls the positions'
+    activations together, so few inputs are independent), so the 16-seed mean has sigma <= 0.025: 0.1 = 4 sigma."""
     from pyjinit.training.networks import conv_shapes
 
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(64, 16 * 16 * 16)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    shapes = conv_shapes((16, 16, 16), (32, 32, 32), (), pool_every=3)
     for init, act in (("xavier", "tanh"), ("he", "relu")):
-        shapes = conv_shapes((1, 16, 16), (32, 32, 32), (), pool_every=3)
-        ws = initial_weights(None, init, None, 2, backend="numpy", shapes=shapes)
-        rows = D.measure(ws, act, x, y, pool_every=3)
-        for r in rows[1:3]:            # layer 1 sees the zero padding of a 16x16 image (1 in 8 positions)
-            assert abs(r["pre_std"] / r["predicted_pre_std"] - 1) < 0.1, (init, r)
+        ratios = []
+        for seed in range(16):
+            ws = initial_weights(None, init, None, seed, backend="numpy", shapes=shapes)
+            rows = D.measure(ws, act, x, y, in_shape=(16, 16, 16), pool_every=3)
+            ratios.append([r["pre_std"] / r["predicted_pre_std"] for r in rows[:3]])
+        mean = np.mean(ratios, axis=0)
+        assert np.all(np.abs(mean - 1) < 0.1), (init, mean)
 
 
 def test_cnn_lsuv_post_condition_on_a_held_out_batch(small_data):
