@@ -293,6 +293,95 @@ def flux_epochs(x, y, xt, yt, epochs):
              "seconds_per_epoch": statistics.median(secs[1:])}]
 
 
+def memory(shape, orth):
+    """Peak memory an initializer allocates while it runs (tracemalloc: NumPy reports its buffers to it,
+    from every thread), as a multiple of the output's bytes. 1.0 is the output alone."""
+    import tracemalloc
+
+    cases = {kind: pyjinit_numpy(kind, shape) for kind in ELEMENTWISE}
+    cases["orthogonal"] = lambda: pj.orthogonal_init((orth, orth), seed=1, backend="numpy")
+    pcg = np.random.Generator(np.random.PCG64(1))
+    cases["numpy PCG64.standard_normal (new array)"] = lambda: pcg.standard_normal(shape, dtype=np.float32)
+    rows = []
+    for kind, f in cases.items():
+        f()                                            # warm-up: lazy imports and caches are not counted
+        tracemalloc.start()
+        try:
+            out = f()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        rows.append({"case": kind, "shape": list(out.shape), "output_MB": out.nbytes / 1e6,
+                     "peak_MB": peak / 1e6, "x_of_output": peak / out.nbytes})
+        del out
+    return rows
+
+
+def _busy(stop):
+    while not stop.is_set():
+        pass
+
+
+def contention(n, n_cnn, epochs=2):
+    """Seconds per epoch (scaled to 60 000 examples) of the NumPy trainer, quiet and with two busy processes
+    beside it (one per core on this 2-core machine), for each BLAS thread setting; and PyTorch's MLP epoch in
+    the same two states. The MLP is the default network, the CNN conv 16 - pool - conv 32 - pool - dense 10."""
+    import multiprocessing as mp
+
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    nets = {"MLP": ({}, n), "CNN": ({"conv": (16, 32), "hidden": ()}, n_cnn)}
+    settings = ["auto", 1, NCPU] if NCPU > 1 else [1]
+
+    def epoch(kw, m, blas):
+        r = pj.train(x[:m], y[:m], x[:500], y[:500], epochs=epochs, backend="numpy", verbose=False, seed=0,
+                     blas_threads=blas, **kw)
+        return statistics.median(h["seconds"] for h in r.history) * 60000 / m, r.blas_threads
+
+    def torch_mlp():
+        if torch is None:
+            return None
+        torch.set_num_threads(NCPU)
+        model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64),
+                                    torch.nn.ReLU(), torch.nn.Linear(64, 10))
+        return torch_epochs(model, torch.from_numpy(x), torch.from_numpy(y), epochs, 128) * 60000 / n
+
+    def measure_all():
+        out = {}
+        for net, (kw, m) in nets.items():
+            for blas in settings:
+                out[(net, blas)] = epoch(kw, m, blas)
+        out[("MLP", "torch")] = (torch_mlp(), None)
+        return out
+
+    quiet = measure_all()
+    stop = mp.get_context("fork").Event()
+    busy = [mp.get_context("fork").Process(target=_busy, args=(stop,), daemon=True) for _ in range(NCPU)]
+    for p in busy:
+        p.start()
+    try:
+        time.sleep(0.5)
+        loaded = measure_all()
+    finally:
+        stop.set()
+        for p in busy:
+            p.join(5)
+            if p.is_alive():
+                p.terminate()
+    rows = []
+    for (net, blas), (q, used) in quiet.items():
+        l, used_l = loaded[(net, blas)]
+        if q is None:
+            continue
+        engine = f"torch MLP ({NCPU} thr)" if blas == "torch" else f"pyjinit numpy {net}, blas_threads={blas}"
+        rows.append({"case": "train epoch", "engine": engine, "n": nets[net][1], "quiet_s": q, "busy_s": l,
+                     "x_of_own_quiet": l / q, "x_of_default_quiet": l / quiet[(net, settings[0])][0]
+                     if blas != "torch" else None,
+                     "threads_used": None if used is None else f"{used} / {used_l}"})
+    return rows
+
+
 def overheads(reps):
     ts = []
     for _ in range(reps):
@@ -367,7 +456,9 @@ def write_docs(res, tables, main_shape, name):
             f"NumPy {m['numpy']}, PyTorch {m['torch']}, {m['julia']} (OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}).\n\n"
             f"### Elementwise initializers, float32, {main_shape[0]}×{main_shape[1]}\n\n{tables['elementwise']}\n\n"
             f"### Orthogonal\n\n{tables['orthogonal']}\n\n### Training (784-128-64-10, batch 128, Adam)\n\n"
-            f"{tables['training']}\n\n### Overheads\n\n{tables['overheads']}\n\n"
+            f"{tables['training']}\n\n### Memory: peak allocation while initializing (tracemalloc)\n\n"
+            f"{tables['memory']}\n\n### Training under contention (s/epoch per 60 000 examples; busy: one "
+            f"spinning process per core beside it)\n\n{tables['contention']}\n\n### Overheads\n\n{tables['overheads']}\n\n"
             f"![ns per element against size](figures/bench_sweep.png)\n\n{END}")
     path = ROOT / "docs" / "benchmarks.md"
     text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
@@ -386,6 +477,9 @@ def report(res, main_shape, name, docs: bool):
         "orthogonal": fmt_table(res["orthogonal"], ["shape", "engine", "seconds"]),
         "training": fmt_table(res["training"], ["engine", "n", "seconds_per_epoch", "x_of_torch", "note"]),
         "overheads": fmt_table(res["overheads"], ["case", "seconds", "starts_julia", "note"]),
+        "memory": fmt_table(res.get("memory", []), ["case", "shape", "output_MB", "peak_MB", "x_of_output"]),
+        "contention": fmt_table(res.get("contention", []), ["engine", "quiet_s", "busy_s", "x_of_own_quiet",
+                                                             "x_of_default_quiet", "threads_used"]),
     }
     for k, t in tables.items():
         print(f"\n## {k}\n{t}")
@@ -420,6 +514,8 @@ def main(argv=None):
     res["elementwise"] = elementwise(shapes + [s for s in sweep if s not in shapes], reps, threads)
     res["orthogonal"] = orthogonal(orth, 3 if not a.quick else 2, threads)
     res["training"] = training(train_n, train_epochs)
+    res["memory"] = memory(shapes[0], orth[0])
+    res["contention"] = contention(*((4096, 1024) if a.quick else (60000, 15000)), 2)
     res["overheads"] = overheads(3)
     res["seconds"] = time.time() - t0
     out = Path(a.out)

@@ -49,6 +49,15 @@ _POS_INT = _int_at_least(1)
 _SEED = _int_at_least(0)
 _LR = _real("a number > 0", lambda x: x > 0)
 _MOMENTUM = _real("a number in [0, 1)", lambda x: 0 <= x < 1)
+def _blas_threads_arg(v: str):
+    from .training.blas import check_blas_threads
+
+    try:
+        return check_blas_threads(v if v == "auto" else int(v))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or a thread count >= 1, got {v!r}") from e
+
+
 _FRACTION = _real("a fraction in (0, 1] (0.97 means 97%)", lambda x: 0 < x <= 1)
 
 
@@ -246,7 +255,8 @@ def _cmd_train(args) -> int:
     check_init_name(args.init)
     _check_outputs(args)
     r = train_mnist(init=args.init, epochs=args.epochs, data_dir=args.data_dir, seed=args.seed,
-                    init_kwargs=_init_kwargs(args.init_kw), verbose=_verbose(args), **kw)
+                    init_kwargs=_init_kwargs(args.init_kw), verbose=_verbose(args), blas_threads=args.blas_threads,
+                    **kw)
     if args.out:
         r.to_json(args.out)                  # the result first: nothing after it can lose it
     if args.json:
@@ -283,7 +293,7 @@ def _cmd_compare(args) -> int:
     _check_outputs(args, ("out",), ("csv",))
     c = compare(args.inits, tuple(args.seeds), data_dir=args.data_dir, target=args.target, epochs=args.epochs,
                 max_train=args.max_train, verbose=_verbose(args), json_path=args.out, csv_path=args.csv,
-                init_kwargs=_init_kwargs(args.init_kw), **kw)
+                init_kwargs=_init_kwargs(args.init_kw), blas_threads=args.blas_threads, **kw)
     print(dumps(c.to_dict()["summary"]) if args.json else c.table())
     saved = " and ".join(p for p in (args.out, args.csv) if p)
     if not c.complete:
@@ -351,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--init", default="he", help="initializer name (python -m pyjinit list); default he")
     s.add_argument("--seed", type=_SEED, default=0, help="default 0")
     _add_train_options(s, 10)
+    s.add_argument("--blas-threads", type=_blas_threads_arg, default="auto",
+                   help="BLAS threads of the NumPy trainer: auto (default: all cores, 1 when the cores are busy; "
+                        "chosen by timing every 500 steps) or a count (bitwise-reproducible runs)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.add_argument("--out", default=None, help="write the result JSON here")
     s.add_argument("--plot", default=None, help="write learning curves here (.png/.svg/.pdf; needs matplotlib)")
@@ -366,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--deep", action="store_true", help="the deep network where initializers differ")
     s.add_argument("--max-train", type=_POS_INT, default=None, help="use n training examples (a fixed subset)")
     _add_train_options(s, 10)
+    s.add_argument("--blas-threads", type=_POS_INT, default=1,
+                   help="BLAS threads of every run (default 1: identical results on any executor, no oversubscription)")
     s.add_argument("--plot", default=None, help="learning-curve figure (.png/.svg/.pdf; needs matplotlib)")
     s.add_argument("--out", default=None, help="write all results as JSON here (after every run)")
     s.add_argument("--csv", default=None, help="write per-epoch results as CSV here")

@@ -168,7 +168,7 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must not repeat a seed, got {', '.join(map(str, seeds))}")
     target = check_real("target", target, "a fraction in (0, 1] (0.97 means 97%)", lambda v: 0 < v <= 1)
-    blas_threads = check_int("blas_threads", blas_threads, 1)
+    blas_threads = check_int("blas_threads", blas_threads, 1)       # a number: runs identical on any executor
     if max_train is not None:
         max_train = check_int("max_train", max_train, 1)
     unknown = sorted(set(train_kwargs) - TRAIN_OPTIONS)
@@ -203,8 +203,8 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     pool, ours = _executor(executor, len(jobs), (x, y, xt, yt), blas_threads)
     try:
         if pool is None:
-            with _blas_limit(blas_threads):
-                _run_here(cmp, jobs, (x, y, xt, yt), epochs, train_kwargs, verbose, cfg, json_path, csv_path)
+            _run_here(cmp, jobs, (x, y, xt, yt), epochs, {**train_kwargs, "blas_threads": blas_threads}, verbose,
+                      cfg, json_path, csv_path)
         else:
             _run_there(cmp, jobs, None if ours else (x, y, xt, yt), epochs, train_kwargs, verbose, pool,
                        json_path, csv_path, blas_threads)
@@ -252,24 +252,13 @@ def _run_here(cmp, jobs, data, epochs, train_kwargs, verbose, cfg, json_path, cs
             bar.write(f"interrupted: {sum(map(len, cmp.results.values()))} of {cmp.planned} runs finished and kept")
 
 
-def _blas_limit(threads):
-    """A context that runs BLAS with `threads` threads (threadpoolctl; nothing without it)."""
-    import contextlib
-
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=threads, user_api="blas")
-
-
 def _job(data, name, seed, epochs, train_kwargs, threads):
     """One run of a sweep, on a worker (module-level, so that it pickles), with `threads` BLAS threads."""
     if data is None:
         data = _WORKER_DATA["data"]
     x, y, xt, yt = data
-    with _blas_limit(threads):
-        return train(x, y, xt, yt, init=name, seed=seed, epochs=epochs, verbose=False, **train_kwargs)
+    return train(x, y, xt, yt, init=name, seed=seed, epochs=epochs, verbose=False, blas_threads=threads,
+                 **train_kwargs)
 
 
 _WORKER_DATA: dict = {}

@@ -62,6 +62,7 @@ class TrainResult:
     diverged: dict | None = None
     n_train: int = 0
     n_test: int = 0
+    blas_threads: list | None = None     # NumPy: per epoch, the BLAS threads most of its steps ran on
 
     @property
     def final_accuracy(self) -> float:
@@ -74,7 +75,7 @@ class TrainResult:
     def to_dict(self) -> dict:
         return {"config": self.config, "backend": self.backend, "history": self.history,
                 "diverged": self.diverged, "n_train": self.n_train, "n_test": self.n_test,
-                "final_accuracy": self.final_accuracy}
+                "final_accuracy": self.final_accuracy, "blas_threads": self.blas_threads}
 
     def to_json(self, path=None, indent=2) -> str:
         """Strict JSON (a missing or non-finite number is null); written atomically to `path` if given."""
@@ -86,7 +87,7 @@ class TrainResult:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainResult":
         return cls(config=d["config"], backend=d["backend"], history=d["history"], diverged=d.get("diverged"),
-                   n_train=d.get("n_train", 0), n_test=d.get("n_test", 0))
+                   n_train=d.get("n_train", 0), n_test=d.get("n_test", 0), blas_threads=d.get("blas_threads"))
 
     def plot(self, path=None, ax=None):
         """Test accuracy and train loss per epoch (matplotlib); saved to `path` (PNG/SVG) if given."""

@@ -15,6 +15,7 @@ from ..inits import stream as _stream
 from ..inits.stream import layer_seed
 from ..inits.registry import init as init_by_name
 from ..inits.validate import fmt
+from .blas import BlasThreads, check_blas_threads
 from .networks import CNN, MLP, _Optimizer, conv_shapes, image_shape
 from ..support import progress
 from .results import DIVERGED, TrainConfig, TrainResult
@@ -112,7 +113,7 @@ def _check_data(x, y, what, classes=10):
 
 def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="relu", optimizer="adam", lr=1e-3,
           momentum=0.9, batch_size=128, epochs=10, seed=0, init="he", init_kwargs=None, backend=None,
-          verbose=None, conv=(), pool_every=1, classes=10, _progress=None) -> TrainResult:
+          verbose=None, conv=(), pool_every=1, classes=10, blas_threads="auto", _progress=None) -> TrainResult:
     """Train an MLP ``features -> hidden... -> classes`` (default 10) with cross-entropy on (x_train, y_train) and evaluate
     on (x_test, y_test) after every epoch.
 
@@ -124,6 +125,11 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     activation, 2x2 max-pool, conv 3x3 32, activation, max-pool, then ``hidden`` dense layers and the output);
     the input rows must be square single-channel images (784 = 28²). ``pool_every``: max-pool after every
     n-th conv layer only (default 1; e.g. ``conv=(16,) * 8, pool_every=4`` is a deep plain CNN).
+    ``blas_threads`` (NumPy backend): "auto" (default) runs on all cores and, every 500 steps, times 16 steps on 1
+    thread against 16 on all cores and keeps the faster: all cores on a quiet machine, 1 thread when other
+    processes keep the cores busy (where OpenBLAS's threads stall each other). A product's rounding depends on
+    its thread count, so pass a number for bitwise-reproducible runs under any load (``compare`` uses 1).
+    ``result.blas_threads`` lists the count most steps of each epoch ran on.
     ``verbose``: True (or None, the default) shows a progress bar (tqdm: terminal, log or notebook) and one line
     per epoch on stderr; False shows nothing. A loss that becomes NaN/Inf stops the run;
     ``result.diverged`` then says at which epoch and step.
@@ -133,6 +139,7 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     """
     cfg = TrainConfig(tuple(hidden), activation, optimizer, lr, momentum, batch_size, epochs, seed, init,
                       init_kwargs, tuple(conv), pool_every, classes).validate()
+    blas_threads = check_blas_threads(blas_threads)
     x_train, y_train = _check_data(x_train, y_train, "train", cfg.classes)
     x_test, y_test = _check_data(x_test, y_test, "test", cfg.classes)
     if x_test.shape[1] != x_train.shape[1]:
@@ -162,7 +169,7 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
                 from ..support.messages import warn
 
                 warn(f"pyjinit: training with NumPy instead of Flux (same weights, same batches): {e}")
-        return _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, lines)
+        return _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, lines, blas_threads)
     finally:
         if _progress is None:
             bar.close()
@@ -203,34 +210,43 @@ def _record(res, bar, cfg, row, per_epoch_lines) -> None:
         _epoch_line(bar, cfg, row)
 
 
-def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_lines=True) -> TrainResult:
+def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_lines=True,
+                 blas_threads="auto") -> TrainResult:
     if cfg.conv:
         net = CNN(weights, cfg.activation, image_shape(x_train.shape[1]), pool_every=cfg.pool_every)
     else:
         net = MLP(weights, cfg.activation)
     params = net.W + net.b
     opt = _Optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum)
-    res = TrainResult(cfg.to_dict(), "numpy", n_train=len(x_train), n_test=len(x_test))
+    res = TrainResult(cfg.to_dict(), "numpy", n_train=len(x_train), n_test=len(x_test), blas_threads=[])
     n = len(x_train)
-    for epoch in range(1, cfg.epochs + 1):
-        t0 = time.perf_counter()
-        order = batch_order(cfg.seed, epoch, n)
-        total, steps = 0.0, 0
-        for step, s in enumerate(range(0, n, cfg.batch_size), start=1):
-            idx = order[s:s + cfg.batch_size]
-            with np.errstate(over="ignore", invalid="ignore"):      # a non-finite loss is handled below
-                loss, gw, gb = net.gradients(x_train[idx], y_train[idx])
-            if not math.isfinite(loss):
-                res.diverged = {"epoch": epoch, "step": step, "loss": DIVERGED}
-                bar.write(f"epoch {epoch}: the loss became {loss} at step {step}; stopped (diverged)")
-                bar.update(cfg.epochs - epoch + 1)
-                return res
-            opt.step(params, gw + gb)
-            total += loss
-            steps += 1
-        seconds = time.perf_counter() - t0
-        test_loss, acc = net.evaluate(x_test, y_test)
-        _record(res, bar, cfg, (epoch, total / max(steps, 1), test_loss, acc, seconds), per_epoch_lines)
+    with BlasThreads(blas_threads) as blas:
+        k = 0
+        for epoch in range(1, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            blas.used = {}
+            order = batch_order(cfg.seed, epoch, n)
+            total, steps = 0.0, 0
+            for step, s in enumerate(range(0, n, cfg.batch_size), start=1):
+                k += 1
+                blas.begin(k)
+                idx = order[s:s + cfg.batch_size]
+                with np.errstate(over="ignore", invalid="ignore"):      # a non-finite loss is handled below
+                    loss, gw, gb = net.gradients(x_train[idx], y_train[idx])
+                blas.end()
+                if not math.isfinite(loss):
+                    res.diverged = {"epoch": epoch, "step": step, "loss": DIVERGED}
+                    res.blas_threads.append(blas.mostly())
+                    bar.write(f"epoch {epoch}: the loss became {loss} at step {step}; stopped (diverged)")
+                    bar.update(cfg.epochs - epoch + 1)
+                    return res
+                opt.step(params, gw + gb)
+                total += loss
+                steps += 1
+            seconds = time.perf_counter() - t0
+            res.blas_threads.append(blas.mostly())
+            test_loss, acc = net.evaluate(x_test, y_test)
+            _record(res, bar, cfg, (epoch, total / max(steps, 1), test_loss, acc, seconds), per_epoch_lines)
     return res
 
 

@@ -1,0 +1,71 @@
+"""The trainer's BLAS threads: a fixed count is applied and restored; "auto" keeps the faster count by timing."""
+import time
+
+import numpy as np
+import pytest
+
+import pyjinit as pj
+from pyjinit.training import blas as B
+
+pytestmark = pytest.mark.skipif(not B._libs(), reason="threadpoolctl sees no BLAS library in NumPy")
+
+
+def _now() -> int:
+    return B._libs()[0].get_num_threads()
+
+
+def test_check_blas_threads_names_the_argument_and_the_allowed_values():
+    assert B.check_blas_threads(None) == "auto" and B.check_blas_threads("auto") == "auto"
+    assert B.check_blas_threads(2) == 2
+    with pytest.raises(ValueError, match="blas_threads must be 'auto' or a thread count >= 1, got 'all'"):
+        B.check_blas_threads("all")
+    with pytest.raises(ValueError, match="blas_threads must be an integer >= 1"):
+        B.check_blas_threads(0)
+
+
+def test_fixed_count_is_set_inside_and_restored_after():
+    before = _now()
+    with B.BlasThreads(1) as b:
+        assert _now() == 1
+        b.begin(1)
+        b.end()
+    assert _now() == before and b.used == {1: 1}
+
+
+@pytest.mark.parametrize("slow_on", ["many", "one"])
+def test_auto_keeps_the_count_whose_steps_are_faster(monkeypatch, slow_on):
+    """Steps whose time depends on the BLAS threads they run with (1 ms more on the slow count): after each
+    probe window the fast count runs every step; in the window, the counts alternate in blocks."""
+    monkeypatch.setenv("PYJINIT_NUM_THREADS", "2")
+    fast = 1 if slow_on == "many" else 2
+    steps = 2 * B.PROBE_EVERY
+    window = {B.PROBE_SKIP + j + 1 + w * B.PROBE_EVERY for j in range(2 * B.PROBE_STEPS) for w in range(2)}
+    with B.BlasThreads("auto") as b:
+        assert b.auto and b.cores == 2
+        for k in range(1, steps + 1):
+            b.begin(k)
+            if (_now() > 1) == (slow_on == "many"):
+                time.sleep(0.001)
+            b.end()
+            if k in window:
+                assert _now() == (1 if ((k - 1) % B.PROBE_EVERY - B.PROBE_SKIP) // B.PROBE_BLOCK % 2 == 0 else 2), k
+            elif k > B.PROBE_SKIP + 2 * B.PROBE_STEPS:
+                assert _now() == fast, k
+    slow = 3 - fast
+    assert b.used[slow] == 2 * B.PROBE_STEPS + (B.PROBE_SKIP if slow == 2 else 0)
+    assert b.used[fast] == steps - b.used[slow] and b.mostly() == fast
+
+
+def test_trainer_records_its_threads_and_a_fixed_count_reproduces(small_data):
+    x, y, xt, yt = small_data
+    kw = dict(hidden=(32,), epochs=2, verbose=False, backend="numpy", seed=3)
+    a = pj.train(x, y, xt, yt, blas_threads=1, **kw)
+    b = pj.train(x, y, xt, yt, blas_threads=1, **kw)
+    assert a.blas_threads == [1, 1]
+    assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
+    auto = pj.train(x, y, xt, yt, **kw)
+    assert len(auto.blas_threads) == 2 and all(1 <= n for n in auto.blas_threads)
+    assert np.isclose(auto.history[-1]["train_loss"], a.history[-1]["train_loss"], rtol=1e-3)
+    assert pj.TrainResult.from_dict(auto.to_dict()).blas_threads == auto.blas_threads
+    with pytest.raises(ValueError, match="blas_threads"):
+        pj.train(x, y, xt, yt, blas_threads="many", **kw)
