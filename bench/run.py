@@ -355,6 +355,8 @@ def contention(n, n_cnn, epochs=2):
         out[("MLP", "torch")] = (torch_mlp(), None)
         return out
 
+    for kw, _ in nets.values():                        # warm-up: first-call costs are not any setting's
+        epoch(kw, 512, "auto")
     quiet = measure_all()
     stop = mp.get_context("fork").Event()
     busy = [mp.get_context("fork").Process(target=_busy, args=(stop,), daemon=True) for _ in range(NCPU)]

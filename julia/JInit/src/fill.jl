@@ -146,26 +146,35 @@ end
 "Values of logical elements k0 .. k0+n-1, whose words are w .. w+m-1, into dest (dest[1] is element k0)."
 @inline u32_value(::Type{T}, d::Uniform32, h::UInt32) where {T} = to_eltype(T, d.a + d.w * u24_closeopen(h))
 
-function map_words!(dest::AbstractVector{T}, d::Uniform32, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
+"""
+    map_halves!(value, dest, wbuf, w, m, k0, n)
+
+The float32 kinds' mapping: element e is the low (e even) or high (e odd) 32-bit half h of word e >> 1;
+dest[e - k0 + 1] = value(h, e) for the elements k0 .. k0+n-1 whose words are w .. w+m-1 (in wbuf).
+"""
+@inline function map_halves!(value::F, dest::AbstractVector, wbuf, w::Int, m::Int, k0::Int, n::Int) where {F}
     e = max(2w, k0)                                      # elements 2w .. 2(w+m)-1 of this chunk
     e1 = min(2(w + m), k0 + n) - 1
     @inbounds if isodd(e) && e <= e1                     # a leading high half
-        dest[e - k0 + 1] = u32_value(T, d, (wbuf[(e >> 1) - w + 1] >> 32) % UInt32)
+        dest[e - k0 + 1] = value((wbuf[(e >> 1) - w + 1] >> 32) % UInt32, e)
         e += 1
     end
     npairs = (e1 - e + 1) >> 1
     wi, di = (e >> 1) - w, e - k0
     @inbounds for i in 1:npairs                          # whole words: low half, then high half
         x = wbuf[wi + i]
-        dest[di + 2i - 1] = u32_value(T, d, x % UInt32)
-        dest[di + 2i] = u32_value(T, d, (x >> 32) % UInt32)
+        dest[di + 2i - 1] = value(x % UInt32, e + 2i - 2)
+        dest[di + 2i] = value((x >> 32) % UInt32, e + 2i - 1)
     end
     e += 2npairs
     @inbounds if e <= e1                                 # a trailing low half
-        dest[e - k0 + 1] = u32_value(T, d, wbuf[(e >> 1) - w + 1] % UInt32)
+        dest[e - k0 + 1] = value(wbuf[(e >> 1) - w + 1] % UInt32, e)
     end
     return dest
 end
+
+map_words!(dest::AbstractVector{T}, d::Uniform32, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T} =
+    map_halves!((h, e) -> u32_value(T, d, h), dest, wbuf, w, m, k0, n)
 
 function map_words!(dest::AbstractVector{T}, d::Uniform64, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
     e0, e1 = max(w, k0), min(w + m, k0 + n) - 1

@@ -234,26 +234,8 @@ bind(d::Normal64, src::VecSource, rng) = Normal64(d.mean, d.std, mix64(rand(rng,
     return to_eltype(T, x * d.std + d.mean)
 end
 
-function map_words!(dest::AbstractVector{T}, d::Normal32, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
-    e = max(2w, k0)                                      # elements 2w .. 2(w+m)-1 of this chunk
-    e1 = min(2(w + m), k0 + n) - 1
-    @inbounds if isodd(e) && e <= e1                     # a leading high half
-        dest[e - k0 + 1] = z32_value(T, d, (wbuf[(e >> 1) - w + 1] >> 32) % UInt32, e)
-        e += 1
-    end
-    npairs = (e1 - e + 1) >> 1
-    wi, di = (e >> 1) - w, e - k0
-    @inbounds for i in 1:npairs                          # whole words: low half, then high half
-        x = wbuf[wi + i]
-        dest[di + 2i - 1] = z32_value(T, d, x % UInt32, e + 2i - 2)
-        dest[di + 2i] = z32_value(T, d, (x >> 32) % UInt32, e + 2i - 1)
-    end
-    e += 2npairs
-    @inbounds if e <= e1                                 # a trailing low half
-        dest[e - k0 + 1] = z32_value(T, d, wbuf[(e >> 1) - w + 1] % UInt32, e)
-    end
-    return dest
-end
+map_words!(dest::AbstractVector{T}, d::Normal32, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T} =
+    map_halves!((h, e) -> z32_value(T, d, h, e), dest, wbuf, w, m, k0, n)
 
 function map_words!(dest::AbstractVector{T}, d::Normal64, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T}
     e0, e1 = max(w, k0), min(w + m, k0 + n) - 1
