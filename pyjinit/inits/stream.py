@@ -202,21 +202,22 @@ def threads() -> int:
         return os.cpu_count() or 1
 
 
-def _fill(n: int, dtype: np.dtype, chunk) -> np.ndarray:
-    """A new (n,) array of dtype whose elements a .. a+m-1 `chunk(a, m, view)` writes, chunk by chunk (_CHUNK
+def _fill(n: int, dtype: np.dtype, chunk, size: int = _CHUNK) -> np.ndarray:
+    """A new (n,) array of dtype whose elements a .. a+m-1 `chunk(a, m, view)` writes, chunk by chunk (`size`
     elements, a multiple of 8, so each starts a Philox block), on `threads()` threads. Random words, ufuncs and
-    the copies release the GIL; the temporaries are a few chunks, not the array."""
+    the copies release the GIL; the temporaries are a few chunks, not the array. A chunk's Python overhead
+    (about ten NumPy calls) holds the GIL, so the kinds with few temporaries take larger chunks."""
     out = np.empty(n, dtype)
-    starts = range(0, n, _CHUNK)
+    starts = range(0, n, size)
     k = min(threads(), len(starts))
     if k <= 1:
         for a in starts:
-            chunk(a, min(_CHUNK, n - a), out[a:a + _CHUNK])
+            chunk(a, min(size, n - a), out[a:a + size])
         return out
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(k) as pool:
-        for f in [pool.submit(chunk, a, min(_CHUNK, n - a), out[a:a + _CHUNK]) for a in starts]:
+        for f in [pool.submit(chunk, a, min(size, n - a), out[a:a + size]) for a in starts]:
             f.result()
     return out
 
@@ -240,7 +241,7 @@ def _uniform_chunk(seed, a, m, dtype, low, high, out) -> None:
 def uniform(seed: int, n: int, dtype: np.dtype, low: float, high: float) -> np.ndarray:
     """U[low, high): float32/float16 from 32-bit halves (two a word, low half first), (h >> 8) * 2^-24,
     then low32 + (high - low)32 * u in float32; float64 from whole words, (w >> 11) * 2^-53."""
-    return _fill(n, dtype, lambda a, m, out: _uniform_chunk(seed, a, m, dtype, low, high, out))
+    return _fill(n, dtype, lambda a, m, out: _uniform_chunk(seed, a, m, dtype, low, high, out), 16 * _CHUNK)
 
 
 def uniform_at(seed: int, start: int, n: int, dtype: np.dtype, low: float, high: float) -> np.ndarray:
@@ -283,7 +284,7 @@ def _normal_chunk(seed, a, m, dtype, mean, std, out) -> None:
 
 def normal(seed: int, n: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
     """N(mean, std²) by the ziggurat of stream v2 (docs/stream.md §3)."""
-    return _fill(n, dtype, lambda a, m, out: _normal_chunk(seed, a, m, dtype, mean, std, out))
+    return _fill(n, dtype, lambda a, m, out: _normal_chunk(seed, a, m, dtype, mean, std, out), 4 * _CHUNK)
 
 
 def normal_at(seed: int, start: int, n: int, dtype: np.dtype, mean: float, std: float) -> np.ndarray:

@@ -160,6 +160,8 @@ W32 = (X[:-1] * 2.0 ** -23).astype(np.float32)                      # x = float3
 _K2 = np.concatenate([K, K])                                        # indexed by h & 511: layer and sign
 _W2 = np.concatenate([W32, -W32])
 
+_GATHER = 1 << 15    # elements per table gather in normal32
+
 _U64 = np.uint64
 _M32 = _U64(0xFFFFFFFF)
 GAMMA = 0x9E3779B97F4A7C15
@@ -254,22 +256,28 @@ def key_of(seed: int) -> tuple:
 
 
 def normal32(seed: int, a: int, m: int, out: np.ndarray) -> None:
-    """Standard normals of elements a .. a+m-1 (a a multiple of 8) into the float32 array `out`, from halves."""
+    """Standard normals of elements a .. a+m-1 (a a multiple of 8) into the float32 array `out`, from halves.
+    Temporaries: the words (4 bytes an element), the layer-and-sign index (2) and the core mask (1); the table
+    gathers (12 bytes an element: NumPy turns the indices into intp) go in pieces of _GATHER elements."""
     key = key_of(seed)
     w = np.random.Philox(key=check_seed(seed), counter=a // 8).random_raw((m + 1) // 2)
-    h = w.view(np.uint32) if sys.byteorder == "little" else \
-        np.stack([w & _M32, w >> _U64(32)], axis=1).reshape(-1).astype(np.uint32)
-    h = h[:m]
-    ix = h & np.uint32(511)
-    j = h >> np.uint32(9)
-    core = j < _K2[ix]
-    np.multiply(j, _W2[ix], out=out, dtype=np.float32, casting="unsafe")
+    h = w.view(np.uint32)[:m] if sys.byteorder == "little" else \
+        np.stack([w & _M32, w >> _U64(32)], axis=1).reshape(-1)[:m].astype(np.uint32)
+    ix = np.empty(m, np.uint16)
+    np.bitwise_and(h, np.uint32(511), out=ix, casting="unsafe")   # layer (bits 0-7) and sign (bit 8)
+    j = np.right_shift(h, np.uint32(9), out=h)                     # the 23 bits above, in place
+    core = np.empty(m, bool)
+    for p in range(0, m, _GATHER):
+        q = slice(p, p + _GATHER)
+        tab = np.take(_K2, ix[q])
+        np.less(j[q], tab, out=core[q])
+        np.take(_W2, ix[q], out=tab.view(np.float32))
+        np.multiply(j[q], tab.view(np.float32), out=out[q], dtype=np.float32, casting="unsafe")
     rej = np.flatnonzero(~core)
     if rej.size:
-        hr = h[rej]
-        li = (hr & np.uint32(255)).astype(np.int64)
-        out[rej] = fallback(key, _U64(a) + rej.astype(_U64), li, np.abs(out[rej]).astype(np.float64),
-                            (hr >> np.uint32(8)) & np.uint32(1)).astype(np.float32)
+        ir = ix[rej]
+        out[rej] = fallback(key, _U64(a) + rej.astype(_U64), (ir & np.uint16(255)).astype(np.int64),
+                            np.abs(out[rej]).astype(np.float64), (ir >> np.uint16(8)) & np.uint16(1)).astype(np.float32)
 
 
 def normal64(seed: int, a: int, m: int, out: np.ndarray) -> None:
