@@ -18,7 +18,7 @@ LAYERS = {"julia": 0, "inits": 1, "support": -1, "frameworks": 2, "scale": 2, "t
 # Optional dependencies and the only modules that may import them.
 OPTIONAL = {"matplotlib": {"pyjinit.training.plots"}, "juliacall": {"pyjinit.julia.bridge"},
             "juliapkg": {"pyjinit.julia.bridge"}, "tqdm": {"pyjinit.support.progress"}, "dask": {"pyjinit.scale.dask"}, "zarr": {"pyjinit.scale.dask"},
-            "threadpoolctl": {"pyjinit.training.comparison"}, "distributed": set(), "torch": {"pyjinit.frameworks.torch"}, "keras": {"pyjinit.frameworks.keras"},
+            "threadpoolctl": {"pyjinit.training.blas"}, "distributed": set(), "torch": {"pyjinit.frameworks.torch"}, "keras": {"pyjinit.frameworks.keras"},
             "jax": {"pyjinit.frameworks.jax"}, "flax": set()}
 
 
