@@ -1,16 +1,19 @@
 """BLAS threads of the NumPy trainer: fixed, or chosen by measurement while it trains (the one place for it).
 
-Why it matters (bench/run.py ``contention``, 2 cores): quiet, the MLP's epoch takes 0.38 s on 2 BLAS threads
-and 0.70 s on 1; with two busy processes beside it, 1.75 s on 2 threads (OpenBLAS's threads wait for each
-other whenever one is descheduled) and 1.37 s on 1. No fixed count is right on both machines, so "auto"
-measures on the training itself: every ``PROBE_EVERY`` steps it runs ``PROBE_STEPS`` steps on 1 thread and as
-many on all cores, in alternating blocks, and keeps the count whose steps took less time in all, until the next
-probe.
+Why it matters (bench/run.py ``contention``, 2 cores): quiet, 2 BLAS threads make the CNN's epoch 1.35x
+faster than 1 thread; with two busy processes beside it, 1 thread is faster (OpenBLAS's threads wait for each
+other whenever one is descheduled: the MLP's epoch went from 0.33 s to 18-26 s on 2 threads in issue 11's
+report). No fixed count is right on both machines, so "auto" measures on the training itself: at step
+``PROBE_SKIP + 1`` and then every ``PROBE_EVERY`` steps or more, it runs up to ``PROBE_STEPS`` steps on 1 thread
+and as many on all cores, in alternating blocks of ``PROBE_BLOCK``, and keeps the count whose steps took less
+time in all. A probe stops after the first pair of blocks if all cores took ``PROBE_CLEAR`` times longer than
+1 thread (under load each such step can take several times a normal one, so the probe must be short there),
+and a probe that confirms the current choice doubles the interval to the next (up to ``PROBE_MAX`` times).
 
-A matrix product's rounding depends on its thread count (OpenBLAS splits the work differently). The probe
-steps always use the same counts, so on a quiet machine (all cores win every probe) "auto" gives the same
-numbers run after run; under load the choice, and so the rounding, can differ. Pass a number for runs that
-must be bitwise identical anywhere (``compare`` uses 1 by default).
+A matrix product's rounding depends on its thread count (OpenBLAS splits the work differently). When one count
+clearly wins (all cores on a quiet machine for the CNN), "auto" runs the same steps on the same counts run
+after run; when they are close, or under load, the choice, and so the last bits, can differ. Pass a number
+for runs that must be bitwise identical anywhere (``compare`` uses 1 by default).
 """
 from __future__ import annotations
 
@@ -19,10 +22,12 @@ import time
 
 from ..inits.validate import check_int
 
-PROBE_EVERY = 500        # steps from one probe to the next
-PROBE_STEPS = 16         # steps on each thread count per probe, after PROBE_SKIP steps: in blocks of
-PROBE_BLOCK = 4          # PROBE_BLOCK steps, 1 thread and all cores alternately (each block spans a few ms)
-PROBE_SKIP = 2           # the first steps of a window are not timed (the run's first steps allocate)
+PROBE_EVERY = 500        # steps from one probe to the next (doubled, up to PROBE_MAX times, while confirmed)
+PROBE_MAX = 8
+PROBE_STEPS = 16         # steps on each thread count in a full probe, in alternating blocks of
+PROBE_BLOCK = 4          # PROBE_BLOCK steps (1 thread first; each block spans a few ms)
+PROBE_SKIP = 2           # the run's first steps (which allocate) are not probed
+PROBE_CLEAR = 1.5        # all cores this much slower than 1 thread after one pair of blocks: stop, take 1
 
 
 def check_blas_threads(value):
@@ -55,7 +60,8 @@ class BlasThreads:
     """Context for one run: sets the BLAS threads on entry, restores them on exit. The trainer calls
     ``begin(k)`` before step k (1-based, counted over the whole run) and ``end()`` after it.
 
-    ``setting``: "auto" or a count; with one core, "auto" is 1. ``used`` counts the steps run on each count.
+    ``setting``: "auto" or a count; with one core, "auto" is 1. ``used`` counts the steps run on each count,
+    ``probes`` the probes made.
     """
 
     def __init__(self, setting):
@@ -66,8 +72,12 @@ class BlasThreads:
         self.auto = self.setting == "auto" and self.cores > 1 and bool(_libs())
         self.current = self.cores if self.setting == "auto" else self.setting
         self.used: dict = {}
+        self.probes = 0
         self._saved: list = []
-        self._probe: dict = {}
+        self._every = PROBE_EVERY
+        self._next = PROBE_SKIP + 1          # the step the next probe starts at
+        self._pos = None                     # steps into the running probe, or None
+        self._sums: dict = {}
         self._timing = None
 
     def __enter__(self) -> "BlasThreads":
@@ -82,23 +92,30 @@ class BlasThreads:
     def begin(self, k: int) -> None:
         n = self.current
         if self.auto:
-            p = (k - 1) % PROBE_EVERY - PROBE_SKIP
-            if p == 0:
-                self._probe = {1: 0.0, self.cores: 0.0}
-            if 0 <= p < 2 * PROBE_STEPS and self._probe:
-                n = 1 if (p // PROBE_BLOCK) % 2 == 0 else self.cores
-                self._timing = (n, time.perf_counter())
-            elif p == 2 * PROBE_STEPS and self._probe:
-                self.current = n = min(self._probe, key=self._probe.get)   # ties: 1 thread
-                self._probe = {}
+            if self._pos is None and k >= self._next:
+                self._pos, self._sums = 0, {1: 0.0, self.cores: 0.0}
+                self.probes += 1
+            if self._pos is not None:
+                n = 1 if (self._pos // PROBE_BLOCK) % 2 == 0 else self.cores
+                self._timing = (n, k, time.perf_counter())
             _set(n)
         self.used[n] = self.used.get(n, 0) + 1
 
     def end(self) -> None:
-        if self._timing is not None:
-            n, t = self._timing
-            self._probe[n] += time.perf_counter() - t
-            self._timing = None
+        if self._timing is None:
+            return
+        n, k, t = self._timing
+        self._timing = None
+        self._sums[n] += time.perf_counter() - t
+        self._pos += 1
+        if self._pos % (2 * PROBE_BLOCK):
+            return                                              # decide only after whole pairs of blocks
+        one, many = self._sums[1], self._sums[self.cores]
+        if self._pos >= 2 * PROBE_STEPS or many > PROBE_CLEAR * one:
+            choice = 1 if one <= many else self.cores
+            self._every = min(2 * self._every, PROBE_MAX * PROBE_EVERY) if choice == self.current else PROBE_EVERY
+            self.current, self._pos, self._next = choice, None, k + self._every
+            _set(choice)
 
     def mostly(self) -> int:
         """The thread count most steps ran on (the setting before any step)."""

@@ -34,26 +34,30 @@ def test_fixed_count_is_set_inside_and_restored_after():
 
 @pytest.mark.parametrize("slow_on", ["many", "one"])
 def test_auto_keeps_the_count_whose_steps_are_faster(monkeypatch, slow_on):
-    """Steps whose time depends on the BLAS threads they run with (1 ms more on the slow count): after each
-    probe window the fast count runs every step; in the window, the counts alternate in blocks."""
+    """Steps whose time depends on the BLAS threads they run with (2 ms more on the slow count). Outside the
+    probes every step runs on the fast count. All cores 2 ms slower: each probe stops after its first pair of
+    blocks (PROBE_BLOCK slow steps). 1 thread slower: probes run in full (PROBE_STEPS slow steps each). A
+    probe that confirms the choice doubles the interval to the next."""
     monkeypatch.setenv("PYJINIT_NUM_THREADS", "2")
     fast = 1 if slow_on == "many" else 2
-    steps = 2 * B.PROBE_EVERY
-    window = {B.PROBE_SKIP + j + 1 + w * B.PROBE_EVERY for j in range(2 * B.PROBE_STEPS) for w in range(2)}
+    steps = 8 * B.PROBE_EVERY
     with B.BlasThreads("auto") as b:
         assert b.auto and b.cores == 2
+        in_probe = []
         for k in range(1, steps + 1):
             b.begin(k)
+            in_probe.append(b._pos is not None)
             if (_now() > 1) == (slow_on == "many"):
-                time.sleep(0.001)
+                time.sleep(0.002)
             b.end()
-            if k in window:
-                assert _now() == (1 if ((k - 1) % B.PROBE_EVERY - B.PROBE_SKIP) // B.PROBE_BLOCK % 2 == 0 else 2), k
-            elif k > B.PROBE_SKIP + 2 * B.PROBE_STEPS:
-                assert _now() == fast, k
-    slow = 3 - fast
-    assert b.used[slow] == 2 * B.PROBE_STEPS + (B.PROBE_SKIP if slow == 2 else 0)
-    assert b.used[fast] == steps - b.used[slow] and b.mostly() == fast
+            if not in_probe[-1] and k > B.PROBE_SKIP:          # the first steps run on all cores
+                assert _now() == b.current == fast, k
+    # probes start at steps 3, then 500 (first choice: 1 = a change from all cores, or all cores = confirmed)
+    # later, then at doubling intervals: at most 1 + log2(8 * 500 / 500) + 1 probes in 4000 steps
+    assert 2 <= b.probes <= 5
+    per_probe = B.PROBE_BLOCK if slow_on == "many" else B.PROBE_STEPS
+    assert b.used[3 - fast] == b.probes * per_probe + (B.PROBE_SKIP if fast == 1 else 0)
+    assert b.used[fast] == steps - b.used[3 - fast] and b.mostly() == fast
 
 
 def test_trainer_records_its_threads_and_a_fixed_count_reproduces(small_data):
