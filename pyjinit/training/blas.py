@@ -4,11 +4,13 @@ Why it matters (bench/run.py ``contention``, 2 cores): quiet, 2 BLAS threads mak
 faster than 1 thread; with two busy processes beside it, 1 thread is faster (OpenBLAS's threads wait for each
 other whenever one is descheduled: the MLP's epoch went from 0.33 s to 18-26 s on 2 threads in issue 11's
 report). No fixed count is right on both machines, so "auto" measures on the training itself: at step
-``PROBE_SKIP + 1`` and then every ``PROBE_EVERY`` steps or more, it runs up to ``PROBE_STEPS`` steps on 1 thread
-and as many on all cores, in alternating blocks of ``PROBE_BLOCK``, and keeps the count whose steps took less
-time in all. A probe stops after the first pair of blocks if all cores took ``PROBE_CLEAR`` times longer than
-1 thread (under load each such step can take several times a normal one, so the probe must be short there),
-and a probe that confirms the current choice doubles the interval to the next (up to ``PROBE_MAX`` times).
+``PROBE_SKIP + 1`` and then every ``PROBE_EVERY`` steps or more, it runs ``PROBE_PAIRS`` pairs of blocks, one
+on 1 thread and one on all cores, and keeps the count whose steps took less time on average. A block lasts at
+least ``PROBE_BLOCK`` steps and ``PROBE_BLOCK_SECONDS`` (a scheduler's time slice is a few ms: shorter blocks
+do not see the load), at most ``PROBE_BLOCK_MAX`` steps. A probe stops after its first pair if all cores took
+``PROBE_CLEAR`` times longer a step than 1 thread (under load such steps can take several times a normal one,
+so the probe must be short there), and a probe that confirms the current choice doubles the interval to the
+next (up to ``PROBE_MAX`` times).
 
 A matrix product's rounding depends on its thread count (OpenBLAS splits the work differently). When one count
 clearly wins (all cores on a quiet machine for the CNN), "auto" runs the same steps on the same counts run
@@ -24,10 +26,12 @@ from ..inits.validate import check_int
 
 PROBE_EVERY = 500        # steps from one probe to the next (doubled, up to PROBE_MAX times, while confirmed)
 PROBE_MAX = 8
-PROBE_STEPS = 16         # steps on each thread count in a full probe, in alternating blocks of
-PROBE_BLOCK = 4          # PROBE_BLOCK steps (1 thread first; each block spans a few ms)
+PROBE_PAIRS = 4          # pairs of blocks in a full probe: 1 thread, then all cores
+PROBE_BLOCK = 4          # steps a block lasts at least ...
+PROBE_BLOCK_SECONDS = 0.02   # ... and seconds, up to
+PROBE_BLOCK_MAX = 64     # steps
 PROBE_SKIP = 2           # the run's first steps (which allocate) are not probed
-PROBE_CLEAR = 1.5        # all cores this much slower than 1 thread after one pair of blocks: stop, take 1
+PROBE_CLEAR = 1.5        # all cores this much slower a step than 1 thread after one pair: stop, take 1
 
 
 def check_blas_threads(value):
@@ -76,8 +80,9 @@ class BlasThreads:
         self._saved: list = []
         self._every = PROBE_EVERY
         self._next = PROBE_SKIP + 1          # the step the next probe starts at
-        self._pos = None                     # steps into the running probe, or None
-        self._sums: dict = {}
+        self._block = None                   # the running probe's block: [threads, steps, seconds], or None
+        self._pairs = 0
+        self._sums: dict = {}                # per thread count: [steps, seconds] in this probe
         self._timing = None
 
     def __enter__(self) -> "BlasThreads":
@@ -92,30 +97,41 @@ class BlasThreads:
     def begin(self, k: int) -> None:
         n = self.current
         if self.auto:
-            if self._pos is None and k >= self._next:
-                self._pos, self._sums = 0, {1: 0.0, self.cores: 0.0}
+            if self._block is None and k >= self._next:
+                self._block, self._pairs = [1, 0, 0.0], 0
+                self._sums = {1: [0, 0.0], self.cores: [0, 0.0]}
                 self.probes += 1
-            if self._pos is not None:
-                n = 1 if (self._pos // PROBE_BLOCK) % 2 == 0 else self.cores
-                self._timing = (n, k, time.perf_counter())
+            if self._block is not None:
+                n = self._block[0]
+                self._timing = (k, time.perf_counter())
             _set(n)
         self.used[n] = self.used.get(n, 0) + 1
 
     def end(self) -> None:
         if self._timing is None:
             return
-        n, k, t = self._timing
+        k, t = self._timing
         self._timing = None
-        self._sums[n] += time.perf_counter() - t
-        self._pos += 1
-        if self._pos % (2 * PROBE_BLOCK):
-            return                                              # decide only after whole pairs of blocks
-        one, many = self._sums[1], self._sums[self.cores]
-        if self._pos >= 2 * PROBE_STEPS or many > PROBE_CLEAR * one:
-            choice = 1 if one <= many else self.cores
-            self._every = min(2 * self._every, PROBE_MAX * PROBE_EVERY) if choice == self.current else PROBE_EVERY
-            self.current, self._pos, self._next = choice, None, k + self._every
-            _set(choice)
+        dt = time.perf_counter() - t
+        blk = self._block
+        blk[1] += 1
+        blk[2] += dt
+        self._sums[blk[0]][0] += 1
+        self._sums[blk[0]][1] += dt
+        if blk[1] < PROBE_BLOCK or (blk[2] < PROBE_BLOCK_SECONDS and blk[1] < PROBE_BLOCK_MAX):
+            return                                              # the block goes on
+        if blk[0] == 1:
+            self._block = [self.cores, 0, 0.0]
+            return
+        self._pairs += 1
+        one, many = (s / max(n, 1) for n, s in (self._sums[1], self._sums[self.cores]))
+        if self._pairs < PROBE_PAIRS and many <= PROBE_CLEAR * one:
+            self._block = [1, 0, 0.0]
+            return
+        choice = 1 if one <= many else self.cores
+        self._every = min(2 * self._every, PROBE_MAX * PROBE_EVERY) if choice == self.current else PROBE_EVERY
+        self.current, self._block, self._next = choice, None, k + self._every
+        _set(choice)
 
     def mostly(self) -> int:
         """The thread count most steps ran on (the setting before any step)."""

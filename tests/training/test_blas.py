@@ -39,6 +39,7 @@ def test_auto_keeps_the_count_whose_steps_are_faster(monkeypatch, slow_on):
     blocks (PROBE_BLOCK slow steps). 1 thread slower: probes run in full (PROBE_STEPS slow steps each). A
     probe that confirms the choice doubles the interval to the next."""
     monkeypatch.setenv("PYJINIT_NUM_THREADS", "2")
+    monkeypatch.setattr(B, "PROBE_BLOCK_SECONDS", 0.0)          # blocks of exactly PROBE_BLOCK steps
     fast = 1 if slow_on == "many" else 2
     steps = 8 * B.PROBE_EVERY
     with B.BlasThreads("auto") as b:
@@ -46,7 +47,7 @@ def test_auto_keeps_the_count_whose_steps_are_faster(monkeypatch, slow_on):
         in_probe = []
         for k in range(1, steps + 1):
             b.begin(k)
-            in_probe.append(b._pos is not None)
+            in_probe.append(b._block is not None)
             if (_now() > 1) == (slow_on == "many"):
                 time.sleep(0.002)
             b.end()
@@ -55,9 +56,25 @@ def test_auto_keeps_the_count_whose_steps_are_faster(monkeypatch, slow_on):
     # probes start at steps 3, then 500 (first choice: 1 = a change from all cores, or all cores = confirmed)
     # later, then at doubling intervals: at most 1 + log2(8 * 500 / 500) + 1 probes in 4000 steps
     assert 2 <= b.probes <= 5
-    per_probe = B.PROBE_BLOCK if slow_on == "many" else B.PROBE_STEPS
+    per_probe = B.PROBE_BLOCK * (1 if slow_on == "many" else B.PROBE_PAIRS)
     assert b.used[3 - fast] == b.probes * per_probe + (B.PROBE_SKIP if fast == 1 else 0)
     assert b.used[fast] == steps - b.used[3 - fast] and b.mostly() == fast
+
+
+def test_probe_blocks_last_long_enough_to_see_the_load(monkeypatch):
+    """Steps of about 1 ms: a block runs until it has lasted PROBE_BLOCK_SECONDS (10 ms here), so about 10
+    steps, never fewer than PROBE_BLOCK nor more than PROBE_BLOCK_MAX."""
+    monkeypatch.setenv("PYJINIT_NUM_THREADS", "2")
+    monkeypatch.setattr(B, "PROBE_BLOCK_SECONDS", 0.01)
+    with B.BlasThreads("auto") as b:
+        k = 0
+        while b.probes == 0 or b._block is not None:
+            k += 1
+            b.begin(k)
+            time.sleep(0.001)
+            b.end()
+    per_pair = (k - B.PROBE_SKIP) / B.PROBE_PAIRS      # equal steps: no early stop, every pair runs
+    assert 2 * B.PROBE_BLOCK <= per_pair <= 2 * 11, per_pair
 
 
 def test_trainer_records_its_threads_and_a_fixed_count_reproduces(small_data):
