@@ -434,14 +434,24 @@ def sweep_plot(rows, path):
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
     engines = sorted({r["engine"] for r in rows if r["case"] in ("uniform", "normal")})
-    style = {e: (f"C{i % 10}", "os^Dv<>ph*"[i % 10]) for i, e in enumerate(engines)}   # one look per engine
+
+    def look(e):
+        """One colour and marker per family (pyjinit's NumPy backend, JInit, PyTorch, NumPy's generators, the
+        fill ceiling), solid on all threads and dashed on 1."""
+        fam = [("pyjinit numpy", "black", "o"), ("JInit allocating", "C9", "^"), ("JInit", "C0", "s"),
+               ("torch", "C3", "D"), ("numpy PCG64", "C7", "v"), ("numpy Philox", "C8", "<"),
+               ("fill (numpy)", "C2", ""), ("fill (julia", "C1", "")]
+        c, m = next((c, m) for p, c, m in fam if e.startswith(p))
+        return c, m, "--" if "(1 thr)" in e or "1 thr)" in e else "-", 2.4 if c == "black" else 1.2
+
     for ax, kind in zip(axes, ("uniform", "normal")):
         for e in engines:
             pts = sorted((r["shape"][0] * r["shape"][1], r["ns_per_element"]) for r in rows
                          if r["case"] == kind and r["engine"] == e)
             if pts:
-                c, m = style[e]
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=c, marker=m, ms=4, label=e)
+                c, m, ls, lw = look(e)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=c, marker=m or None, ms=4, ls=ls, lw=lw,
+                        label=e)
         ax.set(xscale="log", yscale="log", xlabel="elements", title=f"{kind} (float32)")
         ax.legend(fontsize=6.5, loc="upper right", ncol=2)
     axes[0].set_ylabel("ns per element (median)")
