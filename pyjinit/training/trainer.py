@@ -125,9 +125,10 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     activation, 2x2 max-pool, conv 3x3 32, activation, max-pool, then ``hidden`` dense layers and the output);
     the input rows must be square single-channel images (784 = 28²). ``pool_every``: max-pool after every
     n-th conv layer only (default 1; e.g. ``conv=(16,) * 8, pool_every=4`` is a deep plain CNN).
-    ``blas_threads`` (NumPy backend): "auto" (default) runs on all cores and, every 500 steps, times 16 steps on 1
-    thread against 16 on all cores and keeps the faster: all cores on a quiet machine, 1 thread when other
-    processes keep the cores busy (where OpenBLAS's threads stall each other). A product's rounding depends on
+    ``blas_threads`` (NumPy backend): "auto" (default) runs on all cores and, from the third step and then every
+    500 steps or more, times blocks of steps (at least 20 ms each) on 1 thread and on all cores and keeps the
+    faster (``pyjinit/training/blas.py``): all cores on a quiet machine, 1 thread when other processes keep the
+    cores busy (where OpenBLAS's threads stall each other). A product's rounding depends on
     its thread count, so pass a number for bitwise-reproducible runs under any load (``compare`` uses 1).
     ``result.blas_threads`` lists the count most steps of each epoch ran on.
     ``verbose``: True (or None, the default) shows a progress bar (tqdm: terminal, log or notebook) and one line
