@@ -63,12 +63,15 @@ def _runs(shape, index):
     return bshape, [(k, run) for k in sorted(starts)]
 
 
-def _draw(shape, dtype, full, at):
-    """The whole array from `full(n)`, or, inside `block(...)`, the block from `at(k0, n)` over its runs."""
+def _draw(shape, dtype, full, at, at_runs=None):
+    """The whole array from `full(n)`, or, inside `block(...)`, the block from `at(k0, n)` over its runs (or
+    from `at_runs(runs)` at once, where a kind has it)."""
     index = _BLOCK.get()
     if index is None:
         return full(_n(shape)).reshape(shape)
     bshape, runs = _runs(shape, index)
+    if at_runs is not None:
+        return at_runs(runs).reshape(bshape)
     out = np.empty(_n(bshape), dtype)
     pos = 0
     for k0, m in runs:
@@ -108,7 +111,8 @@ def uniform_init(shape, dtype, seed, low=0, high=1):
 def normal_init(shape, dtype, seed, mean=0, std=1):
     m, s = check_real("mean", mean), check_nonneg("std", std)
     return _draw(shape, dtype, lambda n: st.normal(seed, n, dtype, m, s),
-                 lambda k0, n: st.normal_at(seed, k0, n, dtype, m, s))
+                 lambda k0, n: st.normal_at(seed, k0, n, dtype, m, s),
+                 lambda runs: st.normal_runs(seed, runs, dtype, m, s))
 
 
 def truncated_normal_init(shape, dtype, seed, mean=0, std=1, lo=None, hi=None, lo_std=-2, hi_std=2):

@@ -296,6 +296,34 @@ def normal_at(seed: int, start: int, n: int, dtype: np.dtype, mean: float, std: 
     return buf[int(start) - a:]
 
 
+def normal_runs(seed: int, runs: list, dtype: np.dtype, mean: float, std: float) -> np.ndarray:
+    """The elements of `normal(seed, ...)` at the runs [(k0, length)], concatenated: bitwise `normal_at`'s. For
+    float32/float16 the runs are mapped together, in groups of about 4 _CHUNK elements (a tile's many short
+    rows would otherwise each pay the per-call work); float64 goes run by run."""
+    out = np.empty(sum(m for _, m in runs), dtype)
+    if dtype == np.float64:
+        pos = 0
+        for k0, m in runs:
+            out[pos:pos + m] = normal_at(seed, k0, m, dtype, mean, std)
+            pos += m
+        return out
+    from . import ziggurat
+
+    pos, group, size = 0, [], 0
+    for i, (k0, m) in enumerate(runs):
+        group.append((k0, m))
+        size += m
+        if size >= 4 * _CHUNK or i == len(runs) - 1:
+            z = out[pos:pos + size] if dtype == np.float32 else np.empty(size, np.float32)
+            ziggurat.normal32_runs(seed, group, z)
+            z *= np.float32(std)
+            z += np.float32(mean)
+            if z is not out[pos:pos + size]:
+                out[pos:pos + size] = z
+            pos, group, size = pos + size, [], 0
+    return out
+
+
 class TruncNormal:
     """Normal(mean, std) truncated to [lo, hi] by inverse CDF, sampled on the side of zero with the
     smaller tail probabilities (negated when a + b > 0); mirrors JInit's `truncnormal`."""

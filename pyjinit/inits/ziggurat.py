@@ -255,14 +255,19 @@ def key_of(seed: int) -> tuple:
     return s % 2 ** 64, s >> 64
 
 
-def normal32(seed: int, a: int, m: int, out: np.ndarray) -> None:
-    """Standard normals of elements a .. a+m-1 (a a multiple of 8) into the float32 array `out`, from halves.
-    Temporaries: the words (4 bytes an element), the layer-and-sign index (2) and the core mask (1); the table
-    gathers (12 bytes an element: NumPy turns the indices into intp) go in pieces of _GATHER elements."""
-    key = key_of(seed)
-    w = np.random.Philox(key=check_seed(seed), counter=a // 8).random_raw((m + 1) // 2)
-    h = w.view(np.uint32)[:m] if sys.byteorder == "little" else \
-        np.stack([w & _M32, w >> _U64(32)], axis=1).reshape(-1)[:m].astype(np.uint32)
+def _halves(w: np.ndarray, lo: int, m: int) -> np.ndarray:
+    """Halves lo .. lo+m-1 of the words w (element 2i is word i's low half), as uint32."""
+    if sys.byteorder == "little":
+        return w.view(np.uint32)[lo:lo + m]
+    return np.stack([w & _M32, w >> _U64(32)], axis=1).reshape(-1)[lo:lo + m].astype(np.uint32)
+
+
+def _map32(key: tuple, h: np.ndarray, out: np.ndarray, where) -> None:
+    """The float32 ziggurat on the halves h (overwritten) into out; `where(rej)` gives the element indices
+    (uint64) of the positions rej whose draw left its layer's core. Temporaries: the layer-and-sign index
+    (2 bytes an element) and the core mask (1); the table gathers (12 bytes an element: NumPy turns the
+    indices into intp) go in pieces of _GATHER elements."""
+    m = len(h)
     ix = np.empty(m, np.uint16)
     np.bitwise_and(h, np.uint32(511), out=ix, casting="unsafe")   # layer (bits 0-7) and sign (bit 8)
     j = np.right_shift(h, np.uint32(9), out=h)                     # the 23 bits above, in place
@@ -276,8 +281,36 @@ def normal32(seed: int, a: int, m: int, out: np.ndarray) -> None:
     rej = np.flatnonzero(~core)
     if rej.size:
         ir = ix[rej]
-        out[rej] = fallback(key, _U64(a) + rej.astype(_U64), (ir & np.uint16(255)).astype(np.int64),
+        out[rej] = fallback(key, where(rej), (ir & np.uint16(255)).astype(np.int64),
                             np.abs(out[rej]).astype(np.float64), (ir >> np.uint16(8)) & np.uint16(1)).astype(np.float32)
+
+
+def normal32(seed: int, a: int, m: int, out: np.ndarray) -> None:
+    """Standard normals of elements a .. a+m-1 (a a multiple of 8) into the float32 array `out`, from halves."""
+    w = np.random.Philox(key=check_seed(seed), counter=a // 8).random_raw((m + 1) // 2)
+    _map32(key_of(seed), _halves(w, 0, m), out, lambda rej: _U64(a) + rej.astype(_U64))
+
+
+def normal32_runs(seed: int, runs: list, out: np.ndarray) -> None:
+    """Standard normals of the elements of several runs (k0, m), concatenated into the float32 array `out`:
+    the words of each run, then one ziggurat pass over all of them (a tile's rows share the per-call work)."""
+    s = check_seed(seed)
+    h = np.empty(len(out), np.uint32)
+    offs, pos = [], 0
+    for k0, m in runs:
+        a = k0 - k0 % 8
+        w = np.random.Philox(key=s, counter=a // 8).random_raw((k0 - a + m + 1) // 2)
+        h[pos:pos + m] = _halves(w, k0 - a, m)
+        offs.append(pos)
+        pos += m
+    offs_a = np.array(offs, np.int64)
+    k0s = np.array([k0 for k0, _ in runs], _U64)
+
+    def where(rej):
+        r = np.searchsorted(offs_a, rej, side="right") - 1
+        return k0s[r] + (rej - offs_a[r]).astype(_U64)
+
+    _map32(key_of(seed), h, out, where)
 
 
 def normal64(seed: int, a: int, m: int, out: np.ndarray) -> None:
