@@ -10,7 +10,7 @@ import numpy as np
 from ..inits.validate import check_int, check_nonempty, check_real, check_seed
 from ..support import progress
 from ..support.files import atomic_write, check_output_path, dumps, write_text
-from .plots import FIGURE_SUFFIXES, require_matplotlib
+from .plots import FIGURE_SUFFIXES, network_label, require_matplotlib
 from .results import TrainConfig, TrainResult
 from .trainer import check_init_name, train
 
@@ -109,17 +109,11 @@ class Comparison:
         c = self.config
         if not c:
             return ""
-        hidden = c.get("hidden", ())
-        net = (f"{len(hidden)}×{hidden[0]}" if len(set(hidden)) == 1 and len(hidden) > 2
-               else "-".join(map(str, hidden)))
         opt = c.get("optimizer", "")
         opt = f"{opt} lr {c.get('lr'):g}" + (f" momentum {c.get('momentum'):g}" if opt == "sgd" else "")
         seeds = c.get("seeds", [])
         n = c.get("n_train")
-        pe = c.get("pool_every", 1)
-        kind = (f"CNN conv {'-'.join(map(str, c['conv']))}" + (f" (pool every {pe})" if pe != 1 else "")
-                + (f" + dense {net}" if net else "")) if c.get("conv") else f"MLP {net}"
-        return (f"{kind} {c.get('activation', '')}, {opt}, batch {c.get('batch_size')}, {c.get('epochs')} epochs, "
+        return (f"{network_label(c)} {c.get('activation', '')}, {opt}, batch {c.get('batch_size')}, {c.get('epochs')} epochs, "
                 + (f"{n} training examples, " if n else "")
                 + f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}")
 

@@ -18,6 +18,21 @@ _STYLE = {"uniform": ("C0", "o", "-"), "normal": ("C1", "s", "--"), "xavier": ("
 _ALIASES = {"glorot": "xavier", "kaiming": "he"}
 
 
+def _sizes(v) -> str:
+    v = list(v or ())
+    return f"{len(v)}×{v[0]}" if len(set(v)) == 1 and len(v) > 2 else "-".join(map(str, v))
+
+
+def network_label(c: dict) -> str:
+    """The network of a config (dict) in a few words, for titles: "MLP 20×256", "CNN conv 16×10 (pool every 5)
+    + dense 64"."""
+    net = _sizes(c.get("hidden"))
+    if not c.get("conv"):
+        return f"MLP {net}"
+    pe = c.get("pool_every", 1)
+    return (f"CNN conv {_sizes(c['conv'])}" + (f" (pool every {pe})" if pe != 1 else "")
+            + (f" + dense {net}" if net else ""))
+
 def style(name: str) -> tuple:
     """(colour, marker, line style) of an initializer name: fixed for the known families (xavier_normal and
     keras.glorot_normal share xavier's colour family), else derived from the name's CRC."""
@@ -142,8 +157,7 @@ def plot_diagnosis(diagnosis, path=None):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     a1.legend(fontsize=8)
     c = diagnosis.config
-    fig.suptitle(f"at initialization: MLP {len(c.get('hidden', []))}×{(c.get('hidden') or ['?'])[0]} "
-                 f"{c.get('activation')}, batch of {c.get('batch_size')}, seed {c.get('seed')}", fontsize=9)
+    fig.suptitle(f"at initialization: {network_label(c)} {c.get('activation')}, batch of {c.get('batch_size')}, seed {c.get('seed')}", fontsize=9)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=110)
