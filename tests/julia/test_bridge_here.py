@@ -90,9 +90,9 @@ def test_flux_unavailable_falls_back_to_numpy_under_auto(small_data, monkeypatch
     monkeypatch.setattr(trainer, "initial_weights", lambda sizes, *a, **k: real(sizes, *a, backend="numpy"))
     x, y, xt, yt = small_data
     with pytest.warns(RuntimeWarning, match="training with NumPy instead of Flux"):
-        r = trainer.train(x, y, xt, yt, hidden=(8,), epochs=1, verbose=False)
+        r = trainer.train(x, y, xt, yt, hidden=(8,), epochs=1, verbose=False, blas_threads=1)
     assert r.backend == "numpy" and len(r.history) == 1
-    ref = trainer.train(x, y, xt, yt, hidden=(8,), epochs=1, verbose=False, backend="numpy")
+    ref = trainer.train(x, y, xt, yt, hidden=(8,), epochs=1, verbose=False, backend="numpy", blas_threads=1)
     assert np.isclose(r.history[0]["train_loss"], ref.history[0]["train_loss"], rtol=0, atol=0)
     with pytest.raises(bridge.FluxUnavailable):
         trainer.train(x, y, xt, yt, hidden=(8,), epochs=1, verbose=False, backend="julia")
