@@ -231,14 +231,19 @@ def training(n, epochs, batch=128):
     rows.append({"case": "train epoch", "engine": "pyjinit numpy", "n": n, "seconds_per_epoch": sec})
     if torch is not None:
         torch.set_num_threads(NCPU)
-        model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64),
-                                    torch.nn.ReLU(), torch.nn.Linear(64, 10))
+        model = torch_mlp_model()
         rows.append({"case": "train epoch", "engine": f"torch ({NCPU} thr)", "n": n,
                      "seconds_per_epoch": torch_epochs(model, torch.from_numpy(x), torch.from_numpy(y), epochs, batch)})
     rows[0]["x_of_torch"] = rows[0]["seconds_per_epoch"] / rows[1]["seconds_per_epoch"] if len(rows) > 1 else None
     rows.extend(cnn_epochs(x, y, xt, yt, min(epochs, 2), batch))
     rows.extend(flux_epochs(x, y, xt, yt, epochs))
     return rows
+
+
+def torch_mlp_model():
+    """The default network, 784-128-64-10 with ReLU, in PyTorch."""
+    return torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64),
+                               torch.nn.ReLU(), torch.nn.Linear(64, 10))
 
 
 def torch_epochs(model, X, Y, epochs, batch) -> float:
@@ -337,16 +342,14 @@ def contention(n, n_cnn, epochs=1):
     def epoch(kw, m, blas):
         r = pj.train(x[:m], y[:m], x[:500], y[:500], epochs=epochs, backend="numpy", verbose=False, seed=0,
                      blas_threads=blas, **kw)
-        return statistics.median(h["seconds"] for h in r.history) * 60000 / m, r.blas_threads   # full epochs: the
-        # probes' share of the steps is what it is in real use
+        # full epochs (60 000 examples in the full run): the probes' share of the steps is as in real use
+        return statistics.median(h["seconds"] for h in r.history) * 60000 / m, r.blas_threads
 
     def torch_mlp():
         if torch is None:
             return None
         torch.set_num_threads(NCPU)
-        model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64),
-                                    torch.nn.ReLU(), torch.nn.Linear(64, 10))
-        return torch_epochs(model, torch.from_numpy(x), torch.from_numpy(y), epochs, 128) * 60000 / n
+        return torch_epochs(torch_mlp_model(), torch.from_numpy(x), torch.from_numpy(y), epochs, 128) * 60000 / n
 
     def measure_all():
         out = {}
@@ -359,8 +362,9 @@ def contention(n, n_cnn, epochs=1):
     for kw, _ in nets.values():                        # warm-up: first-call costs are not any setting's
         epoch(kw, 512, "auto")
     quiet = measure_all()
-    stop = mp.get_context("fork").Event()
-    busy = [mp.get_context("fork").Process(target=_busy, args=(stop,), daemon=True) for _ in range(NCPU)]
+    ctx = mp.get_context("fork")
+    stop = ctx.Event()
+    busy = [ctx.Process(target=_busy, args=(stop,), daemon=True) for _ in range(NCPU)]
     for p in busy:
         p.start()
     try:
@@ -442,7 +446,7 @@ def sweep_plot(rows, path):
                ("torch", "C3", "D"), ("numpy PCG64", "C7", "v"), ("numpy Philox", "C8", "<"),
                ("fill (numpy)", "C2", ""), ("fill (julia", "C1", "")]
         c, m = next((c, m) for p, c, m in fam if e.startswith(p))
-        return c, m, "--" if "(1 thr)" in e or "1 thr)" in e else "-", 2.4 if c == "black" else 1.2
+        return c, m, "--" if "1 thr)" in e else "-", 2.4 if c == "black" else 1.2
 
     for ax, kind in zip(axes, ("uniform", "normal")):
         for e in engines:

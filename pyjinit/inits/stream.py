@@ -274,8 +274,14 @@ def _normal_chunk(seed, a, m, dtype, mean, std, out) -> None:
         out *= std
         out += mean
         return
-    z = out if dtype == np.float32 else np.empty(m, np.float32)
-    ziggurat.normal32(seed, a, m, z)
+    _scaled32(lambda z: ziggurat.normal32(seed, a, m, z), dtype, mean, std, out)
+
+
+def _scaled32(draw, dtype, mean, std, out) -> None:
+    """out = std * z + mean in float32 (float16 rounds the float32 result), z the standard normals `draw(z)`
+    writes into a float32 array of out's length (out itself when it is float32)."""
+    z = out if dtype == np.float32 else np.empty(len(out), np.float32)
+    draw(z)
     z *= np.float32(std)
     z += np.float32(mean)
     if z is not out:
@@ -314,12 +320,7 @@ def normal_runs(seed: int, runs: list, dtype: np.dtype, mean: float, std: float)
         group.append((k0, m))
         size += m
         if size >= 4 * _CHUNK or i == len(runs) - 1:
-            z = out[pos:pos + size] if dtype == np.float32 else np.empty(size, np.float32)
-            ziggurat.normal32_runs(seed, group, z)
-            z *= np.float32(std)
-            z += np.float32(mean)
-            if z is not out[pos:pos + size]:
-                out[pos:pos + size] = z
+            _scaled32(lambda z, g=group: ziggurat.normal32_runs(seed, g, z), dtype, mean, std, out[pos:pos + size])
             pos, group, size = pos + size, [], 0
     return out
 

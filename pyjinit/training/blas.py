@@ -134,5 +134,9 @@ class BlasThreads:
         _set(choice)
 
     def mostly(self) -> int:
-        """The thread count most steps ran on (the setting before any step)."""
+        """The thread count most steps ran on since `reset_count` (the setting before any step)."""
         return max(self.used, key=self.used.get) if self.used else self.current
+
+    def reset_count(self) -> None:
+        """Start counting `used` afresh (the trainer does at every epoch)."""
+        self.used = {}

@@ -225,7 +225,7 @@ def _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_
         k = 0
         for epoch in range(1, cfg.epochs + 1):
             t0 = time.perf_counter()
-            blas.used = {}
+            blas.reset_count()
             order = batch_order(cfg.seed, epoch, n)
             total, steps = 0.0, 0
             for step, s in enumerate(range(0, n, cfg.batch_size), start=1):
