@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .inits import (backend_info, calculate_gain, constant_init, fans, he_init, identity_init, init, init_block,
                            initializers, last_seed, layer_init, lecun_init, normal_init, ones_init, orthogonal_init,
-                           pretrained_init, sparse_init, substream, truncated_normal_init, uniform_init,
+                           pretrained_init, sparse_init, param_key, name_key, derive_key, truncated_normal_init, uniform_init,
                            variance_scaling_init, xavier_init, zeros_init)
 from .julia.bridge import start_julia
 from .training import Comparison, TrainResult, comparison, compare, datasets, diagnose, train, train_mnist
@@ -24,6 +24,6 @@ __version__ = "0.1.0"
 
 __all__ = ["Comparison", "TrainResult", "backend_info", "calculate_gain", "comparison", "compare", "constant_init",
            "datasets", "diagnose", "fans", "he_init", "identity_init", "init", "init_block", "initializers", "last_seed", "layer_init", "lecun_init",
-           "normal_init", "ones_init", "orthogonal_init", "pretrained_init", "sparse_init", "start_julia", "substream", "train",
+           "normal_init", "ones_init", "orthogonal_init", "pretrained_init", "sparse_init", "start_julia", "param_key", "name_key", "derive_key", "train",
            "train_mnist", "truncated_normal_init", "uniform_init", "variance_scaling_init", "xavier_init",
            "zeros_init"]

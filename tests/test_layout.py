@@ -18,8 +18,8 @@ LAYERS = {"julia": 0, "inits": 1, "support": -1, "frameworks": 2, "scale": 2, "t
 # Optional dependencies and the only modules that may import them.
 OPTIONAL = {"matplotlib": {"pyjinit.training.plots"}, "juliacall": {"pyjinit.julia.bridge"},
             "juliapkg": {"pyjinit.julia.bridge"}, "tqdm": {"pyjinit.support.progress"}, "dask": {"pyjinit.scale.dask"}, "zarr": {"pyjinit.scale.dask"},
-            "threadpoolctl": {"pyjinit.training.blas"}, "distributed": set(), "torch": {"pyjinit.frameworks.torch"}, "keras": {"pyjinit.frameworks.keras"},
-            "jax": {"pyjinit.frameworks.jax"}, "flax": set()}
+            "threadpoolctl": {"pyjinit.training.blas"}, "distributed": set(), "torch": {"pyjinit.frameworks.torch", "pyjinit.frameworks.torch_sampler"}, "keras": {"pyjinit.frameworks.keras"},
+            "jax": {"pyjinit.frameworks.jax", "pyjinit.frameworks.jax_sampler"}, "flax": set()}
 
 
 def module_name(path: Path, root: Path) -> str:

@@ -22,8 +22,8 @@ import numpy as np
 
 from ..inits import api
 from ..inits.registry import check_name, init
-from ..inits.stream import param_seed
-from ..inits.validate import fmt
+from ..inits.plan import Param, plan
+
 
 
 def key_seed(key_bits) -> int:
@@ -84,33 +84,33 @@ def _layers(params) -> list:
     return out
 
 
-def initialize(params, weight, bias="zeros", *, seed=None, weight_kwargs=None, bias_kwargs=None):
+def initialize(params, weight, bias="zeros", *, seed=None, weight_kwargs=None, bias_kwargs=None, key_by="position"):
     """A new Flax ``params`` tree (a dict; the input is not changed) with every kernel and embedding from
     ``weight``, every bias from ``bias`` and norm scales one, following the layer-order rule: the l-th dict
     of arrays in the tree's order (for Flax's own init, the order the layers were called) is layer l, its
-    j-th entry uses ``param_seed(seed, l, j)``. An entry it does not know (not kernel, bias, embedding or
-    scale) is a TypeError naming it. ``seed=None`` draws one (``pyjinit.last_seed()``).
+    j-th entry uses ``param_key(seed, l, j)`` (``key_by="name"``: ``name_key(seed, "Dense_0/kernel")``, the
+    entry's path). The rules are the planner's (``pyjinit.inits.plan``). An entry it does not know (not kernel,
+    bias, embedding or scale) is a TypeError naming it. ``seed=None`` draws one (``pyjinit.last_seed()``).
 
     >>> params = pjx.initialize(model.init(key, x)["params"], "he", seed=0)   # doctest: +SKIP
     """
-    check_name(weight)
-    check_name(bias)
     seed = api.new_seed() if seed is None else seed
-    values = {}
+    described, arrays = [], {}
     for l, (path, leaves) in enumerate(_layers(params), start=1):
         norm = "scale" in leaves
         for j, (k, v) in enumerate(leaves.items()):
-            shape, host = tuple(v.shape), _host_dtype(v.dtype)
-            s = param_seed(seed, l, j)
-            if k in ("kernel", "embedding"):
-                a = init(weight, shape, dtype=host, seed=s, layout="keras", **(weight_kwargs or {}))
-            elif k == "bias":
-                a = np.zeros(shape, host) if norm else init(bias, shape, dtype=host, seed=s, **(bias_kwargs or {}))
-            elif k == "scale":
-                a = np.ones(shape, host)
-            else:
-                raise TypeError(f"initialize has no rule for {fmt('/'.join(path + (k,)))}")
-            values[path + (k,)] = jnp.asarray(a, dtype=v.dtype)
+            role = {"kernel": "weight", "embedding": "embedding", "scale": "norm_scale",
+                    "bias": "norm_shift" if norm else "bias"}.get(k)
+            p = Param("/".join(path + (k,)), l, j, role, "/".join(path) or "params", tuple(v.shape), "keras")
+            described.append(p)
+            arrays[p.path] = (path + (k,), v)
+    steps, _ = plan(described, seed=seed, weight=weight, bias=bias, key_by=key_by, weight_kwargs=weight_kwargs,
+                    bias_kwargs=bias_kwargs)
+    values = {}
+    for step in steps:
+        where, v = arrays[step.param.path]
+        a = init(step.name, tuple(v.shape), dtype=_host_dtype(v.dtype), seed=step.key, layout="keras", **step.kwargs)
+        values[where] = jnp.asarray(a, dtype=v.dtype)
 
     def rebuild(path, node):
         if hasattr(node, "items"):

@@ -4,7 +4,7 @@
   ``kernel_initializer=`` / ``bias_initializer=``, serializable (``model.save`` / ``keras.models.load_model``).
 - ``initialize(model, weight=..., bias=..., seed=..., preset=...)``: every weight of a built model, by the
   layer-order rule of docs/stream.md §6 (the l-th layer with weights, parameter j in ``layer.weights`` order:
-  ``param_seed(seed, l, j)``), so a Keras model equals the PyTorch, Flax and NumPy-trainer ones.
+  ``param_key(seed, l, j)``), so a Keras model equals the PyTorch, Flax and NumPy-trainer ones.
 
 Shapes are Keras's ``(*kernel, in, out)``: pyjinit computes in its PyTorch order and transposes, so a Dense
 kernel is the transpose of the same layer's PyTorch weight.
@@ -23,10 +23,9 @@ import numpy as np
 
 from ..inits import api
 from ..inits.registry import check_name, init
-from ..inits.stream import param_seed
-from ..inits.validate import check_choice, fmt
+from ..inits.plan import Param, plan
 
-PRESETS = ("keras", "torch", "flax", "flux")
+
 _NORMS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization, keras.layers.GroupNormalization)
 
 
@@ -75,72 +74,70 @@ def _layers(model) -> list:
     return out
 
 
-def _preset_rule(preset, layer, v):
-    """(initializer name, kwargs) for weight `v` of `layer` under a preset, or None."""
+_NORM_ROLES = {"gamma": "norm_scale", "beta": "norm_shift", "moving_mean": "stat_mean", "moving_variance": "stat_var"}
+
+
+def _role(layer, v):
+    """The planner's role (inits/plan.py ROLES) of weight `v` of `layer`, or None."""
     n = v.name
-    if n in ("gamma", "moving_variance"):
-        return "ones", {}
-    if n in ("beta", "moving_mean"):
-        return "zeros", {}
+    if isinstance(layer, _NORMS) or n in _NORM_ROLES:
+        return _NORM_ROLES.get(n)
     if n == "embeddings":
-        return {"keras": ("keras.random_uniform", {}), "torch": ("normal", {}), "flux": ("normal", {}),
-                "flax": ("normal", {"std": float(1 / np.sqrt(v.shape[-1]))})}[preset]
-    if n == "bias":
-        return "zeros", {}
-    if n == "recurrent_kernel":
-        return ("xavier", {}) if preset == "flux" else ("orthogonal", {})
-    if n == "kernel":
-        return {"keras": ("xavier", {}), "flux": ("xavier", {}), "flax": ("jax.lecun_normal", {}),
-                "torch": ("torch.kaiming_uniform", {"a": float(np.sqrt(5))})}[preset]
-    return None
+        return "embedding"
+    if isinstance(layer, keras.layers.RNN):
+        return {"kernel": "rnn_input", "recurrent_kernel": "rnn_recurrent", "bias": "rnn_bias"}.get(n)
+    return {"kernel": "weight", "bias": "bias"}.get(n)
+
+
+def _info(layer) -> dict:
+    """The module facts the presets use (plan.Param.info), from the layer's kernel (Keras layout)."""
+    if isinstance(layer, keras.layers.RNN):
+        units = getattr(layer, "units", None) or getattr(getattr(layer, "cell", None), "units", 0)
+        return {"hidden": units, "forget_gate": isinstance(layer, keras.layers.LSTM)}
+    kernel = next((v for v in layer.weights if v.name == "kernel"), None)
+    if kernel is None:
+        return {}
+    shape = tuple(kernel.shape)
+    return {"fan_in": int(np.prod(shape[:-1])) if len(shape) >= 2 else (shape[0] if shape else 1)}
+
+
+def describe(model) -> list:
+    """The weights of `model` as the planner sees them (plan.Param), in the layer order of docs/stream.md §6."""
+    out = []
+    for l, layer in enumerate(_layers(model), start=1):
+        info = _info(layer)
+        for j, v in enumerate(layer.weights):
+            out.append(Param(v.path, l, j, _role(layer, v), type(layer).__name__, tuple(v.shape), "keras", info))
+    return out
 
 
 def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=True, weight_kwargs=None,
-               bias_kwargs=None):
+               bias_kwargs=None, key_by="position"):
     """Initialize every weight of a built Keras model in place and return it.
 
     ``weight``/``bias``: initializer names for kernels (Dense, Conv*, the input and recurrent kernels of RNN
     cells, Embedding's embeddings) and biases; normalization layers get ones (gamma, moving variance) and
     zeros (beta, moving mean). ``preset`` ("keras", "torch", "flax", "flux") fills what is not given with that
-    framework's defaults (as in ``pyjinit.torch.initialize``; under "torch" a bias keeps zeros here). A weight
-    without a rule is a TypeError naming it (``strict=False`` leaves it). ``seed=None`` draws one
-    (``pyjinit.last_seed()``).
+    framework's defaults: the planner's one presets table (``pyjinit.inits.plan.PRESETS``), the same rules as
+    ``pyjinit.torch.initialize`` (under "torch": kaiming_uniform(a=√5) kernels and U(±1/√fan_in) biases, RNN
+    weights U(±1/√units)). A weight without a rule is a TypeError naming it (``strict=False`` leaves it).
+    ``seed=None`` draws one (``pyjinit.last_seed()``); ``key_by`` as in ``pyjinit.torch.initialize`` (by
+    position, or by the weight's path).
     """
     if not isinstance(model, keras.layers.Layer):
         raise TypeError(f"model must be a Keras model or layer, got {type(model).__name__}")
     if not model.built:
         raise ValueError("model is not built: call it on data or model.build(input_shape) first")
-    if preset is not None:
-        preset = check_choice("preset", preset, PRESETS)
-    if preset is None and weight is None:
-        raise TypeError(f"initialize needs weight= (an initializer name) or preset= (one of {', '.join(PRESETS)})")
-    for v in (weight, bias):
-        if v is not None:
-            check_name(v)
-    if bias is None and preset is None:
-        bias = "zeros"
     seed = api.new_seed() if seed is None else seed
-    plan = []
-    for l, layer in enumerate(_layers(model), start=1):
-        for j, v in enumerate(layer.weights):
-            rule = None
-            if v.name in ("kernel", "recurrent_kernel", "embeddings") and weight is not None:
-                rule = (weight, dict(weight_kwargs or {}))
-            elif v.name == "bias" and bias is not None and not isinstance(layer, _NORMS):
-                rule = (bias, dict(bias_kwargs or {}))
-            elif preset is not None or v.name in ("gamma", "beta", "moving_mean", "moving_variance"):
-                rule = _preset_rule(preset or "keras", layer, v)
-            if rule is None:
-                if strict:
-                    raise TypeError(f"initialize has no rule for weight {fmt(v.path)} of a {type(layer).__name__} "
-                                    "(pass weight=/preset= for it, or strict=False to leave it as it is)")
-                continue
-            plan.append((layer, v, rule, param_seed(seed, l, j)))
-    for layer, v, (name, kw), s in plan:
-        arr = init(name, tuple(v.shape), dtype=_host_dtype(v.dtype), seed=s, layout="keras", **kw)
-        if isinstance(layer, keras.layers.LSTM) and v.name == "bias" and preset == "keras" and bias is None:
-            h = arr.shape[0] // 4                     # gates i, f, c, o: Keras's unit_forget_bias
+    steps, _ = plan(describe(model), seed=seed, weight=weight, bias=bias, preset=preset, key_by=key_by,
+                    weight_kwargs=weight_kwargs, bias_kwargs=bias_kwargs, strict=strict)
+    variables = {v.path: v for v in model.weights}
+    for step in steps:                 # every rule was checked (by plan) before anything is written
+        v = variables[step.param.path]
+        arr = init(step.name, tuple(v.shape), dtype=_host_dtype(v.dtype), seed=step.key, layout="keras", **step.kwargs)
+        if step.post is not None:
+            a, b, value = step.post
             arr = arr.copy()
-            arr[h:2 * h] = 1
+            arr[a:b] = value
         v.assign(arr.astype(v.dtype))
     return model

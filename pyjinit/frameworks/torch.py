@@ -7,9 +7,10 @@
 Values are computed on the host (float64 for float64 tensors, float32 otherwise) by pyjinit and copied into
 the tensor, whatever its device and dtype (float16 and bfloat16 are rounded from float32). Which stream a
 parameter draws from depends only on the seed and the parameter's place in the model (docs/stream.md §6):
-parameter j (0-based) of the l-th module that owns parameters (1-based, registration order) uses
-``param_seed(seed, l, j)``: the weight of layer l ``substream(seed, l)``, as the trainer, so the default
-MNIST network initialized here equals the NumPy trainer's and Flux's starting network.
+parameter j (0-based) of the l-th module that owns parameters (1-based, registration order) draws from the key
+``param_key(seed, l, j)`` (stream v3): the weight of layer l is ``param_key(seed, l, 0)``, as the trainer's, so
+the default MNIST network initialized here equals the NumPy trainer's and Flux's starting network. Which
+initializer each parameter gets is decided by the planner (``pyjinit.inits.plan``), as for Keras and Flax.
 
 >>> import torch, pyjinit.torch as pt
 >>> model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
@@ -26,10 +27,9 @@ from torch import nn
 
 from ..inits import api
 from ..inits.registry import check_name, init, init_block
-from ..inits.stream import param_seed
-from ..inits.validate import check_choice, fans, fmt
+from ..inits.plan import Param, plan
+from ..inits.validate import check_choice, fans
 
-PRESETS = ("torch", "keras", "flax", "flux")
 METHODS = {  # initialize_weights(method=...): (weight initializer, bias initializer); the papers' meaning
     "he": ("torch.kaiming_normal", "zeros"), "kaiming": ("torch.kaiming_normal", "zeros"),
     "he_uniform": ("torch.kaiming_uniform", "zeros"),
@@ -100,61 +100,47 @@ def init_shard_(shard, name: str, full_shape, offset, *, seed, **kw):
     return _copy_into(shard, arr)
 
 
-def _preset_rule(preset: str, module, pname: str, p, mha_out: set):
-    """(initializer name, kwargs) for parameter `pname` of `module` under `preset`, or None if no rule."""
+def _role(module, pname: str):
+    """The planner's role (inits/plan.py ROLES) of parameter `pname` of `module`, or None."""
     if isinstance(module, _NORMS):
-        return ("ones", {}) if pname == "weight" else ("zeros", {})
+        return "norm_scale" if pname == "weight" else "norm_shift"
     if isinstance(module, nn.Embedding):
-        if pname != "weight":
-            return None
-        return {"torch": ("torch.normal", {}), "flux": ("normal", {}), "keras": ("keras.random_uniform", {}),
-                "flax": ("normal", {"std": 1 / math.sqrt(p.shape[1])})}[preset]
+        return "embedding" if pname == "weight" else None
     if isinstance(module, _RNN):
-        if preset == "torch":
-            s = 1 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0.0
-            return "torch.uniform", {"a": -s, "b": s}
-        if pname.startswith("bias"):
-            return "zeros", {}                 # Keras's LSTM forget-gate bias 1 is set after (initialize)
-        if preset != "flux" and (pname.startswith("weight_hh") or pname.startswith("weight_hr")):
-            return "orthogonal", {}            # Keras and Flax: orthogonal recurrent kernels; Flux: glorot
-        return {"keras": ("xavier", {"distribution": "uniform"}), "flux": ("xavier", {"distribution": "uniform"}),
-                "flax": ("jax.lecun_normal", {})}[preset]
+        if pname.startswith("weight_ih"):
+            return "rnn_input"
+        return "rnn_recurrent" if pname.startswith("weight_") else "rnn_bias"
     if isinstance(module, nn.MultiheadAttention):
-        if "bias_k" in pname or "bias_v" in pname:
-            return ("torch.xavier_normal", {}) if preset == "torch" else ("zeros", {})
-        if "bias" in pname:
-            return "zeros", {}
-        return {"torch": ("torch.xavier_uniform", {}), "keras": ("xavier", {"distribution": "uniform"}),
-                "flux": ("xavier", {"distribution": "uniform"}), "flax": ("jax.lecun_normal", {})}[preset]
+        if pname in ("bias_k", "bias_v"):
+            return "attn_bias_kv"
+        return "attn_bias" if "bias" in pname else "attn_weight"
     if isinstance(module, _WEIGHTED):
-        w = module.weight
-        if preset == "torch":
-            if isinstance(module, nn.Bilinear):
-                b = 1 / math.sqrt(w.shape[1])
-                return "torch.uniform", {"a": -b, "b": b}
-            if pname == "weight":
-                return "torch.kaiming_uniform", {"a": math.sqrt(5)}
-            if id(module) in mha_out:               # MultiheadAttention zeroes its out_proj bias
-                return "zeros", {}
-            fi = fans(tuple(w.shape))[0]
-            b = 1 / math.sqrt(fi) if fi > 0 else 0.0
-            return "torch.uniform", {"a": -b, "b": b}
-        if pname == "bias":
-            return "zeros", {}
-        return {"keras": ("xavier", {"distribution": "uniform"}), "flux": ("xavier", {"distribution": "uniform"}),
-                "flax": ("jax.lecun_normal", {})}[preset]
+        return "weight" if pname == "weight" else "bias" if pname == "bias" else None
     return None
 
 
-def _is_weight(module, pname: str) -> bool | None:
-    """True for the main weights `weight=` applies to, False for biases `bias=` applies to, None otherwise."""
-    if isinstance(module, _NORMS):
-        return None
-    if isinstance(module, (_WEIGHTED + _RNN + (nn.Embedding, nn.MultiheadAttention))):
-        if "bias" in pname:
-            return False if pname not in ("bias_k", "bias_v") else None
-        return True
-    return None
+def _info(module, pname: str, mha_out: set) -> dict:
+    """The module facts the presets use (plan.Param.info)."""
+    if isinstance(module, nn.Bilinear):
+        return {"bilinear_in1": module.weight.shape[1]}
+    if isinstance(module, _WEIGHTED):
+        return {"fan_in": fans(tuple(module.weight.shape))[0], "attn_out": id(module) in mha_out}
+    if isinstance(module, _RNN):
+        return {"hidden": module.hidden_size, "forget_gate": isinstance(module, nn.LSTM) and pname.startswith("bias_ih")}
+    if isinstance(module, nn.Embedding):
+        return {"padding_idx": module.padding_idx}
+    return {}
+
+
+def describe(model) -> list:
+    """The parameters of `model` as the planner sees them (plan.Param), in the layer order of docs/stream.md §6."""
+    mha_out = {id(m.out_proj) for m in model.modules() if isinstance(m, nn.MultiheadAttention)}
+    out = []
+    for l, (mname, module) in enumerate(layers(model), start=1):
+        for j, (pname, p) in enumerate(module.named_parameters(recurse=False)):
+            out.append(Param(f"{mname}.{pname}" if mname else pname, l, j, _role(module, pname),
+                             type(module).__name__, tuple(p.shape), "torch", _info(module, pname, mha_out)))
+    return out
 
 
 def layers(model) -> list:
@@ -163,7 +149,7 @@ def layers(model) -> list:
 
 
 def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=True, device=None,
-               weight_kwargs=None, bias_kwargs=None):
+               weight_kwargs=None, bias_kwargs=None, key_by="position"):
     """Initialize every parameter of ``model`` in place, in one call, and return the model.
 
     - ``weight``, ``bias``: initializer names for the weights and biases of Linear, Conv1d/2d/3d,
@@ -179,9 +165,12 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
       orthogonal recurrent weights, zero biases, Embedding N(0, 1/features). Without ``preset``, ``weight`` is required and ``bias`` defaults to
       zeros.
     - A parameter of a module type without a rule raises TypeError naming it; ``strict=False`` leaves it.
-    - ``seed``: the model's seed (None draws one: ``pyjinit.last_seed()``). Parameter j of layer l uses
-      ``param_seed(seed, l, j)`` (see the module docstring): the values do not depend on the device, the
-      dtype or the order of calls.
+    - ``seed``: the model's seed (None draws one: ``pyjinit.last_seed()``). ``key_by="position"`` (default):
+      parameter j of layer l draws from ``param_key(seed, l, j)`` (see the module docstring), so equivalent
+      models in every framework get the same values; ``key_by="name"``: from ``name_key(seed, path)``, the
+      parameter's path in the model (``"layers.5.attn.wq.weight"``), which survives splitting the model into
+      pipeline stages or changing other layers. Either way the values do not depend on the device, the dtype
+      or the order of calls. The presets and rules are the planner's (``pyjinit.inits.plan``).
     - ``device``: for a model on the ``meta`` device (built with ``torch.device("meta")``, no memory), the
       device to materialize it on (``model.to_empty(device=device)``) before initializing it once; BatchNorm
       running statistics are reset.
@@ -193,17 +182,9 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if preset is not None:
-        preset = check_choice("preset", preset, PRESETS)
-    if preset is None and weight is None:
-        raise TypeError("initialize needs weight= (an initializer name, e.g. 'he') or preset= "
-                        f"(one of {', '.join(PRESETS)})")
-    for arg, v in (("weight", weight), ("bias", bias)):
-        if v is not None:
-            check_name(v)
-    if bias is None and preset is None:
-        bias = "zeros"
     seed = api.new_seed() if seed is None else seed
+    steps, _ = plan(describe(model), seed=seed, weight=weight, bias=bias, preset=preset, key_by=key_by,
+                    weight_kwargs=weight_kwargs, bias_kwargs=bias_kwargs, strict=strict)
     on_meta = any(p.is_meta for p in model.parameters())
     if on_meta:
         if device is None:
@@ -215,37 +196,14 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
                 m.reset_running_stats()
     elif device is not None:
         model.to(device)
-    mha_out = {id(m.out_proj) for m in model.modules() if isinstance(m, nn.MultiheadAttention)}
-    plan = []
-    for l, (mname, module) in enumerate(layers(model), start=1):
-        for j, (pname, p) in enumerate(module.named_parameters(recurse=False)):
-            kind = _is_weight(module, pname)
-            rule = None
-            if kind is True and weight is not None:
-                rule = (weight, dict(weight_kwargs or {}))
-            elif kind is False and bias is not None:
-                rule = (bias, dict(bias_kwargs or {}))
-            elif preset is not None:
-                rule = _preset_rule(preset, module, pname, p, mha_out)
-            elif isinstance(module, _NORMS):
-                rule = ("ones", {}) if pname == "weight" else ("zeros", {})
-            if rule is None:
-                if strict:
-                    where = f"{mname}.{pname}" if mname else pname
-                    raise TypeError(f"initialize has no rule for parameter {fmt(where)} of a {type(module).__name__}"
-                                    " (pass weight=/preset= for it, or strict=False to leave it as it is)")
-                continue
-            plan.append((p, rule, param_seed(seed, l, j), module, pname))
-    for p, (name, kw), s, module, pname in plan:           # every rule checked before anything is written
-        init_(p, name, seed=s, **kw)
-        if isinstance(module, nn.Embedding) and pname == "weight" and module.padding_idx is not None \
-                and preset == "torch" and weight is None:
+    tensors = dict(model.named_parameters(remove_duplicate=False))
+    for step in steps:                      # every rule was checked (by plan) before anything is written
+        p = tensors[step.param.path]
+        init_(p, step.name, seed=step.key, **step.kwargs)
+        if step.post is not None:
+            a, b, value = step.post
             with torch.no_grad():
-                p[module.padding_idx].fill_(0)
-        if isinstance(module, nn.LSTM) and pname.startswith("bias_ih") and preset == "keras" and bias is None:
-            h = module.hidden_size                  # gates i, f, g, o: Keras's unit_forget_bias
-            with torch.no_grad():
-                p[h:2 * h].fill_(1)
+                p[a:b].fill_(value)
     return model
 
 

@@ -19,8 +19,9 @@ import secrets
 
 import numpy as np
 
-from . import numpy_backend, stream
+from . import numpy_backend
 from .backend import choose_backend
+from .keys import bias_key
 from .validate import check_choice, check_dims, check_dtype, check_seed, fans, fmt
 
 LAYOUTS = ("torch", "keras")
@@ -307,7 +308,7 @@ def sparse_init(shape, sparsity=None, std=0.01, nonzeros=None, *, dtype=F32, see
     """Sparse (Martens 2010) for a 2-D ``(out, in)`` shape: N(0, std^2) values from the stream, then
     either ``sparsity``: ceil(sparsity * out) zeros in every column (``torch.nn.init.sparse_``, Flux
     ``sparse_init``), or ``nonzeros``: k nonzero incoming weights per unit (row), Martens' variant.
-    The zero positions come from the seed's substream 1 (docs/stream.md).
+    The zero positions come from the key ``keys.sparse_key(seed)`` (docs/stream.md §5).
 
     >>> w = sparse_init((10, 4), sparsity=0.3, seed=0); [int((w[:, j] == 0).sum()) for j in range(4)]
     [3, 3, 3, 3]
@@ -375,8 +376,8 @@ PRESETS = ("torch", "keras", "flux", "flax")
 
 
 def layer_init(shape, preset="torch", *, dtype=F32, seed=None, backend=None, layout="torch"):
-    """A layer's default (weight, bias) in a framework; the bias (length out) comes from the seed's
-    substream 1.
+    """A layer's default (weight, bias) in a framework; the weight is drawn with `seed`, the bias (length out)
+    with the key ``keys.bias_key(seed)`` (docs/stream.md §6).
 
     - "torch": ``nn.Linear``/``nn.Conv*``: weight ``kaiming_uniform_(a=sqrt(5))`` = U(+-1/sqrt(fan_in)),
       bias U(+-1/sqrt(fan_in));
@@ -395,7 +396,7 @@ def layer_init(shape, preset="torch", *, dtype=F32, seed=None, backend=None, lay
         w = he_init(shape, a=math.sqrt(5.0), nonlinearity="leaky_relu", distribution="uniform", **common)
         fan_in = fans(ts)[0]
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        b = uniform_init((out,), -bound, bound, dtype=dtype, seed=stream.substream(s, 1), backend=backend)
+        b = uniform_init((out,), -bound, bound, dtype=dtype, seed=bias_key(s), backend=backend)
         return w, b
     w = variance_scaling_init(shape, **common) if p == "flax" else xavier_init(shape, **common)
     return w, np.zeros(out, check_dtype(dtype))

@@ -6,12 +6,13 @@ stream positions. Every function takes a PyTorch-order ``shape`` (out, in, *kern
 """
 from __future__ import annotations
 
-import contextvars
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from . import stream as st
+from .keys import sparse_key
 from .validate import (FAN_MODES, NONLINEARITIES, calculate_gain, check_bound, check_choice, check_nonneg, check_real,
                         fan_for_mode, fmt)
 
@@ -23,28 +24,67 @@ def _n(shape) -> int:
     return math.prod(shape)
 
 
-# --- blocks: any block of an elementwise initializer's array, generated directly ---------------------------
-# Element k (row-major over the PyTorch-order shape) of an elementwise initializer is a function of
-# (seed, k) alone, so a block [a0:b0, a1:b1, ...] is generated from its contiguous runs of k. `block(...)`
-# sets the block for one call; every elementwise initializer draws through `_draw`, which fills either the
-# whole array (the usual path, unchanged) or the block. The others (orthogonal, sparse, identity) refuse.
+# --- draws: what an initializer resolves to, and one function that samples it ------------------------------
+# An elementwise initializer resolves, once, into a `Draw`: its distribution and parameters, with the fans the
+# rule gave already applied. `sample(draw, shape, dtype, seed, index)` makes the whole array or, with `index`,
+# any block of it: element k (row-major over the PyTorch-order shape) is a function of (seed, k) alone, so a
+# block [a0:b0, a1:b1, ...] is generated from its contiguous runs of k. The device samplers
+# (frameworks/torch_sampler.py, frameworks/jax_sampler.py) implement the same draws.
 
-_BLOCK = contextvars.ContextVar("pyjinit_block", default=None)
+
+class Draw(NamedTuple):
+    """An elementwise draw: kind "constant" {value}, "uniform" {low, high}, "normal" {mean, std} or
+    "truncated_normal" {mean, std, lo, hi} (absolute bounds, ±inf allowed)."""
+    kind: str
+    params: dict
+
+
 BLOCKWISE = ("zeros_init", "ones_init", "constant_init", "uniform_init", "normal_init", "truncated_normal_init",
              "variance_scaling_init", "xavier_init", "he_init", "lecun_init")
 
 
-def block(name: str, shape, dtype, seed, index, **kwargs):
-    """The block `index` (((start, stop), ...) per dimension, PyTorch order) of INITIALIZERS[name](shape, ...),
-    equal to slicing the whole array, without making it."""
+def draw_of(name: str, shape, **kwargs) -> Draw:
+    """The validated `Draw` of the elementwise initializer `name` (a BLOCKWISE name) on `shape` (PyTorch order)."""
     if name not in BLOCKWISE:
         raise ValueError(f"{name.removesuffix('_init')} has no block form (its values depend on the whole array); "
                          f"blocks exist for {', '.join(n.removesuffix('_init') for n in BLOCKWISE)}")
-    token = _BLOCK.set(tuple(index))
-    try:
-        return INITIALIZERS[name](shape, dtype, seed, **kwargs)
-    finally:
-        _BLOCK.reset(token)
+    return _DRAWS[name](tuple(shape), **kwargs)
+
+
+def sample(draw: Draw, shape, dtype, seed: int, index=None) -> np.ndarray:
+    """The array of `draw` (PyTorch-order `shape`, `dtype`, `seed`), or its block `index` (((start, stop), ...)
+    per dimension), equal to slicing the whole array, without making it."""
+    kind, p = draw
+    if kind == "constant":
+        value = st.to_dtype(np.array(p["value"]), dtype)
+        return np.full(shape if index is None else tuple(b - a for a, b in index), value, dtype)
+    if kind == "uniform":
+        full = lambda n: st.uniform(seed, n, dtype, p["low"], p["high"])           # noqa: E731
+        at = lambda k0, n: st.uniform_at(seed, k0, n, dtype, p["low"], p["high"])  # noqa: E731
+        runs = None
+    elif kind == "normal":
+        full = lambda n: st.normal(seed, n, dtype, p["mean"], p["std"])            # noqa: E731
+        at = lambda k0, n: st.normal_at(seed, k0, n, dtype, p["mean"], p["std"])   # noqa: E731
+        runs = lambda r: st.normal_runs(seed, r, dtype, p["mean"], p["std"])       # noqa: E731
+    else:
+        t = st.TruncNormal(p["mean"], p["std"], p["lo"], p["hi"])
+        full, at, runs = (lambda n: t.sample(seed, n, dtype)), (lambda k0, n: t.sample_at(seed, k0, n, dtype)), None
+    if index is None:
+        return full(_n(shape)).reshape(shape)
+    bshape, rs = _runs(shape, index)
+    if runs is not None:
+        return runs(rs).reshape(bshape)
+    out = np.empty(_n(bshape), dtype)
+    pos = 0
+    for k0, m in rs:
+        out[pos:pos + m] = at(k0, m)
+        pos += m
+    return out.reshape(bshape)
+
+
+def block(name: str, shape, dtype, seed, index, **kwargs):
+    """The block `index` of INITIALIZERS[name](shape, dtype, seed, **kwargs), without making the whole array."""
+    return sample(draw_of(name, shape, **kwargs), shape, dtype, seed, tuple(index))
 
 
 def _runs(shape, index):
@@ -63,103 +103,76 @@ def _runs(shape, index):
     return bshape, [(k, run) for k in sorted(starts)]
 
 
-def _draw(shape, dtype, full, at, at_runs=None):
-    """The whole array from `full(n)`, or, inside `block(...)`, the block from `at(k0, n)` over its runs (or
-    from `at_runs(runs)` at once, where a kind has it)."""
-    index = _BLOCK.get()
-    if index is None:
-        return full(_n(shape)).reshape(shape)
-    bshape, runs = _runs(shape, index)
-    if at_runs is not None:
-        return at_runs(runs).reshape(bshape)
-    out = np.empty(_n(bshape), dtype)
-    pos = 0
-    for k0, m in runs:
-        out[pos:pos + m] = at(k0, m)
-        pos += m
-    return out.reshape(bshape)
+def _elementwise(draw_fn):
+    """The backend function (shape, dtype, seed, **kw) of an elementwise initializer from its Draw rule."""
+    def f(shape, dtype, seed, **kwargs):
+        return sample(draw_fn(tuple(shape), **kwargs), shape, dtype, seed)
+    f.__name__ = draw_fn.__name__.replace("_draw", "_init")
+    return f
 
 
-def _const(shape, dtype, value):
-    index = _BLOCK.get()
-    return np.full(shape if index is None else tuple(b - a for a, b in index), value, dtype)
+def zeros_draw(shape):
+    return Draw("constant", {"value": 0.0})
 
 
-def zeros_init(shape, dtype, seed):
-    return _const(shape, dtype, 0)
+def ones_draw(shape):
+    return Draw("constant", {"value": 1.0})
 
 
-def ones_init(shape, dtype, seed):
-    return _const(shape, dtype, 1)
+def constant_draw(shape, value=0):
+    return Draw("constant", {"value": check_real("value", value)})
 
 
-def constant_init(shape, dtype, seed, value=0):
-    return _const(shape, dtype, st.to_dtype(np.array(check_real("value", value)), dtype))
+def uniform_draw(shape, low=0, high=1):
+    lo, hi = check_real("low", low), check_real("high", high)
+    if not lo <= hi:
+        raise ValueError(f"low must be <= high, got low={fmt(lo)}, high={fmt(hi)}")
+    return Draw("uniform", {"low": lo, "high": hi})
 
 
-def _uniform(shape, dtype, seed, low: float, high: float):
-    if not low <= high:
-        raise ValueError(f"low must be <= high, got low={fmt(low)}, high={fmt(high)}")
-    return _draw(shape, dtype, lambda n: st.uniform(seed, n, dtype, low, high),
-                 lambda k0, n: st.uniform_at(seed, k0, n, dtype, low, high))
+def normal_draw(shape, mean=0, std=1):
+    return Draw("normal", {"mean": check_real("mean", mean), "std": check_nonneg("std", std)})
 
 
-def uniform_init(shape, dtype, seed, low=0, high=1):
-    return _uniform(shape, dtype, seed, check_real("low", low), check_real("high", high))
-
-
-def normal_init(shape, dtype, seed, mean=0, std=1):
-    m, s = check_real("mean", mean), check_nonneg("std", std)
-    return _draw(shape, dtype, lambda n: st.normal(seed, n, dtype, m, s),
-                 lambda k0, n: st.normal_at(seed, k0, n, dtype, m, s),
-                 lambda runs: st.normal_runs(seed, runs, dtype, m, s))
-
-
-def truncated_normal_init(shape, dtype, seed, mean=0, std=1, lo=None, hi=None, lo_std=-2, hi_std=2):
+def truncated_normal_draw(shape, mean=0, std=1, lo=None, hi=None, lo_std=-2, hi_std=2):
     m, s = check_real("mean", mean), check_nonneg("std", std)
     lo_ = m + s * check_bound("lo_std", lo_std) if lo is None else check_bound("lo", lo)
     hi_ = m + s * check_bound("hi_std", hi_std) if hi is None else check_bound("hi", hi)
     if not lo_ < hi_:
         raise ValueError(f"truncation bounds must satisfy lo < hi, got lo={fmt(lo_)}, hi={fmt(hi_)}")
-    t = st.TruncNormal(m, s, lo_, hi_)
-    return _draw(shape, dtype, lambda n: t.sample(seed, n, dtype), lambda k0, n: t.sample_at(seed, k0, n, dtype))
+    return Draw("truncated_normal", {"mean": m, "std": s, "lo": lo_, "hi": hi_})
 
 
-def scaled_dist(scale: float, n: float, distribution: str) -> tuple:
-    """The zero-mean draw of variance scale / n: ("uniform", {low, high}) on ±√(3 scale / n),
-    ("normal", {std}) with std √(scale / n), or ("truncated_normal", {std, lo_std, hi_std}) at ±2 std with std
-    √(scale / n) / 0.8796… (Keras/JAX). The one place for these formulas (the framework names use it too)."""
+def scaled_dist(scale: float, n: float, distribution: str) -> Draw:
+    """The zero-mean draw of variance scale / n: uniform on ±√(3 scale / n), normal with std √(scale / n), or
+    truncated normal at ±2 std with std √(scale / n) / 0.8796… (Keras/JAX); n = 0 gives zeros. The one place
+    for these formulas (the framework names use it too)."""
+    if not n:
+        return Draw("constant", {"value": 0.0})
     if distribution == "uniform":
         limit = math.sqrt(3 * scale / n)
-        return "uniform", {"low": -limit, "high": limit}
+        return Draw("uniform", {"low": -limit, "high": limit})
     if distribution == "normal":
-        return "normal", {"std": math.sqrt(scale / n)}
-    return "truncated_normal", {"std": math.sqrt(scale / n) / KERAS_TRUNC_STD, "lo_std": -2.0, "hi_std": 2.0}
+        return Draw("normal", {"mean": 0.0, "std": math.sqrt(scale / n)})
+    std = math.sqrt(scale / n) / KERAS_TRUNC_STD
+    return Draw("truncated_normal", {"mean": 0.0, "std": std, "lo": -2.0 * std, "hi": 2.0 * std})
 
 
-def _scaled(shape, dtype, seed, scale: float, mode, distribution, modes=FAN_MODES):
+def _scaled(shape, scale: float, mode, distribution, modes=FAN_MODES) -> Draw:
     """Variance scale / n, n the fan `mode` picks (see scaled_dist)."""
     dist = check_choice("distribution", distribution, DISTRIBUTIONS)
-    n = fan_for_mode(shape, mode, modes)
-    if n == 0:
-        return _const(shape, dtype, 0)
-    kind, kw = scaled_dist(scale, n, dist)
-    if kind == "uniform":
-        return _uniform(shape, dtype, seed, kw["low"], kw["high"])
-    if kind == "normal":
-        return normal_init(shape, dtype, seed, std=kw["std"])
-    return truncated_normal_init(shape, dtype, seed, **kw)
+    return scaled_dist(scale, fan_for_mode(shape, mode, modes), dist)
 
 
-def variance_scaling_init(shape, dtype, seed, scale=1, mode="fan_in", distribution="truncated_normal"):
-    return _scaled(shape, dtype, seed, check_nonneg("scale", scale), mode, distribution)
+def variance_scaling_draw(shape, scale=1, mode="fan_in", distribution="truncated_normal"):
+    return _scaled(shape, check_nonneg("scale", scale), mode, distribution)
 
 
-def xavier_init(shape, dtype, seed, gain=1, distribution="uniform"):
-    return _scaled(shape, dtype, seed, check_nonneg("gain", gain) ** 2, "fan_avg", distribution)
+def xavier_draw(shape, gain=1, distribution="uniform"):
+    return _scaled(shape, check_nonneg("gain", gain) ** 2, "fan_avg", distribution)
 
 
-def he_init(shape, dtype, seed, gain=None, a=None, nonlinearity="relu", mode="fan_in", distribution="normal"):
+def he_draw(shape, gain=None, a=None, nonlinearity="relu", mode="fan_in", distribution="normal"):
     if gain is None:
         nl = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
         if a is not None and nl != "leaky_relu":
@@ -169,11 +182,20 @@ def he_init(shape, dtype, seed, gain=None, a=None, nonlinearity="relu", mode="fa
         if a is not None:
             raise ValueError("give either gain or a (the leaky_relu slope), not both")
         g = check_nonneg("gain", gain)
-    return _scaled(shape, dtype, seed, g ** 2, mode, distribution, ("fan_in", "fan_out"))
+    return _scaled(shape, g ** 2, mode, distribution, ("fan_in", "fan_out"))
 
 
-def lecun_init(shape, dtype, seed, distribution="normal"):
-    return _scaled(shape, dtype, seed, 1.0, "fan_in", distribution)
+def lecun_draw(shape, distribution="normal"):
+    return _scaled(shape, 1.0, "fan_in", distribution)
+
+
+_DRAWS = {f.__name__.replace("_draw", "_init"): f for f in (
+    zeros_draw, ones_draw, constant_draw, uniform_draw, normal_draw, truncated_normal_draw, variance_scaling_draw,
+    xavier_draw, he_draw, lecun_draw)}
+
+
+def _normal_values(shape, dtype, seed, std):
+    return sample(Draw("normal", {"mean": 0.0, "std": std}), shape, dtype, seed)
 
 
 def orthogonal_init(shape, dtype, seed, gain=1):
@@ -210,8 +232,8 @@ def sparse_init(shape, dtype, seed, sparsity=None, std=0.01, nonzeros=None):
         if not isinstance(nonzeros, (int, np.integer)) or isinstance(nonzeros, bool) or not 0 <= nonzeros <= cols:
             raise ValueError(f"nonzeros must be an integer in [0, {cols}] (the number of inputs), got {fmt(nonzeros)}")
         groups, n, m = rows, cols, cols - int(nonzeros)
-    w = normal_init(shape, dtype, seed, std=s)
-    chosen = st.choose_subsets(st.substream(seed, 1), groups, n, m)
+    w = _normal_values(shape, dtype, seed, s)
+    chosen = st.choose_subsets(sparse_key(seed), groups, n, m)
     g = np.repeat(np.arange(groups), m)
     if nonzeros is None:
         w[chosen.reshape(-1), g] = 0
@@ -236,6 +258,7 @@ def identity_init(shape, dtype, seed, gain=1, groups=1):
     return w
 
 
-INITIALIZERS = {f.__name__: f for f in (zeros_init, ones_init, constant_init, uniform_init, normal_init,
-                                        truncated_normal_init, variance_scaling_init, xavier_init, he_init,
-                                        lecun_init, orthogonal_init, sparse_init, identity_init)}
+INITIALIZERS = {**{name: _elementwise(rule) for name, rule in _DRAWS.items()},
+                **{f.__name__: f for f in (orthogonal_init, sparse_init, identity_init)}}
+(zeros_init, ones_init, constant_init, uniform_init, normal_init, truncated_normal_init, variance_scaling_init, xavier_init,
+ he_init, lecun_init) = (INITIALIZERS[n] for n in _DRAWS)

@@ -163,10 +163,8 @@ def _torch_args():
 def _draw_of(scale, n, distribution) -> dict:
     """The pyjinit function and arguments of a zero-mean draw of variance scale / n (numpy_backend.scaled_dist);
     a zero fan gives zeros (as the unqualified initializers)."""
-    if not n:
-        return {"__func__": I.zeros_init}
     kind, kw = scaled_dist(scale, n, distribution)
-    return {"__func__": {"uniform": I.uniform_init, "normal": I.normal_init,
+    return {"__func__": {"constant": I.constant_init, "uniform": I.uniform_init, "normal": I.normal_init,
                          "truncated_normal": I.truncated_normal_init}[kind], **kw}
 
 

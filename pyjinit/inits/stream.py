@@ -17,26 +17,6 @@ from .validate import check_seed
 _U64 = np.uint64
 
 
-def substream(seed: int, i: int) -> int:
-    """Independent stream i of a seed: seed + i * 2^64 (mod 2^128), i.e. the second key word + i."""
-    return (check_seed(seed) + (int(i) << 64)) % (1 << 128)
-
-
-def layer_seed(seed: int, layer: int) -> int:
-    """Seed of the weight of layer `layer` (1-based, in the order the model registers its layers) of a model
-    initialized with `seed`: substream(seed, layer). The trainer, the framework adapters and JInit's Flux
-    training all follow it (docs/stream.md §6)."""
-    return substream(seed, layer)
-
-
-def param_seed(seed: int, layer: int, j: int) -> int:
-    """Seed of parameter j (0-based, in the layer's own registration order) of layer `layer`: the layer's
-    seed for its first parameter (the weight) and substream(layer seed, j) for the others (the bias is
-    j = 1, as in `layer_init`)."""
-    s = layer_seed(seed, layer)
-    return s if j == 0 else substream(s, j)
-
-
 def bit_generator(seed: int) -> np.random.Philox:
     return np.random.Philox(key=check_seed(seed))
 
@@ -260,7 +240,7 @@ def uniform_at(seed: int, start: int, n: int, dtype: np.dtype, low: float, high:
     return u if dtype == np.float32 else u.astype(np.float16)
 
 
-STREAM_VERSION = 2          # docs/stream.md: v2 normals are a ziggurat (§3); v1 used the inverse CDF
+STREAM_VERSION = 3          # docs/stream.md: v3 keys by a Philox block (keys.py); v2 normals by a ziggurat (§3)
 
 
 def _normal_chunk(seed, a, m, dtype, mean, std, out) -> None:

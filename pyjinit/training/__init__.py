@@ -7,7 +7,7 @@ from . import comparison, datasets
 from .comparison import DEEP, Comparison, compare
 from .diagnostics import Diagnosis, diagnose
 from .results import TrainConfig, TrainResult
-from .trainer import batch_order, initial_weights, layer_seed, train, train_mnist
+from .trainer import batch_order, initial_weights, train, train_mnist
 
 __all__ = ["DEEP", "Comparison", "Diagnosis", "diagnose", "TrainConfig", "TrainResult", "batch_order", "comparison", "compare", "datasets",
-           "initial_weights", "layer_seed", "train", "train_mnist"]
+           "initial_weights", "train", "train_mnist"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..inits.keys import subset_key
 from ..inits.validate import check_int, check_nonempty, check_real, check_seed
 from ..support import progress
 from ..support.files import atomic_write, check_output_path, dumps, write_text
@@ -185,7 +186,7 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
         data = load_mnist(data_dir)
     x, y, xt, yt = data
     if max_train is not None and max_train < len(x):
-        keep = np.random.Generator(np.random.Philox(key=7)).permutation(len(x))[:max_train]
+        keep = np.random.Generator(np.random.Philox(key=subset_key())).permutation(len(x))[:max_train]
         x, y = x[keep], y[keep]
     shared = {k: v for k, v in cfg.to_dict().items() if k not in ("seed", "init", "init_kwargs")}
     cmp = Comparison({}, target, {**shared, "seeds": seeds, "n_train": len(x), "n_test": len(xt),

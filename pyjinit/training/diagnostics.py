@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..inits.stream import substream
+from ..inits.keys import diagnose_key
 from ..inits.validate import check_int
 from ..inits.validate import fans
 from .networks import CNN, MLP, _act, _act_grad, conv_shapes, image_shape
@@ -198,7 +198,7 @@ def diagnose(inits=("uniform", "normal", "xavier", "he", "orthogonal"), *, data=
     """Diagnose each initializer of `inits` at initialization: the network ``features -> hidden -> 10``, or
     with ``conv`` channel counts the CNN ``conv... -> hidden -> 10`` of the trainer (3x3 "same" convolutions,
     2x2 max-pooling after every ``pool_every``-th; square single-channel images), with the trainer's weights
-    (layer l from ``substream(seed, l)``, "lsuv" included), on a batch of ``batch_size`` examples (``data`` =
+    (layer l from ``param_key(seed, l, 0)``, "lsuv" included), on a batch of ``batch_size`` examples (``data`` =
     (x, y, ...) or MNIST's training set, the batch chosen by the seed). For conv layers the statistics run
     over examples, positions and channels, and "activation" is the activation before pooling.
 
@@ -221,7 +221,7 @@ def diagnose(inits=("uniform", "normal", "xavier", "he", "orthogonal"), *, data=
 
         data = load_mnist(data_dir)
     x, y = np.asarray(data[0], np.float32), np.asarray(data[1])
-    order = np.argsort(np.random.Philox(key=substream(seed, 3 << 32)).random_raw(len(x)), kind="stable")
+    order = np.argsort(np.random.Philox(key=diagnose_key(seed)).random_raw(len(x)), kind="stable")
     idx = order[:batch_size]
     xb, yb = x[idx], y[idx]
     sizes = [x.shape[1], *hidden, 10]

@@ -1,8 +1,8 @@
 """Training an MLP on MNIST (or any data) with a chosen initializer: NumPy here, Flux in Julia.
 
 Both backends build the same network from the same stream: the weight of layer l (1-based) is drawn
-with seed ``substream(seed, l)``, biases are zero, and epoch e visits the training set in the order
-``batch_order(seed, e, n)`` (argsort of the words of ``substream(seed, 2^32 + e)``). docs/stream.md §6.
+with the key ``param_key(seed, l, 0)``, biases are zero, and epoch e visits the training set in the order
+``batch_order(seed, e, n)`` (stable argsort of the words of ``epoch_key(seed, e)``). docs/stream.md §6.
 """
 from __future__ import annotations
 
@@ -12,28 +12,28 @@ import time
 import numpy as np
 
 from ..inits import stream as _stream
-from ..inits.stream import layer_seed
+from ..inits.keys import epoch_key, param_key
 from ..inits.registry import init as init_by_name
 from ..inits.validate import fmt
 from .blas import BlasThreads, check_blas_threads
 from .networks import CNN, MLP, _Optimizer, conv_shapes, image_shape
 from ..support import progress
 from .results import DIVERGED, TrainConfig, TrainResult
-SHUFFLE_STREAM = 1 << 32
 # Plain "uniform"/"normal" in training mean the classic small inits, not U[0, 1) / N(0, 1):
 TRAIN_DEFAULTS = {"uniform": {"low": -0.05, "high": 0.05}, "normal": {"std": 0.01}}
 
 
 def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:
-    """The order (0-based indices) in which epoch `epoch` (1-based) visits n training examples."""
-    return np.argsort(_stream.words(_stream.substream(seed, SHUFFLE_STREAM + epoch), n), kind="stable")
+    """The order (0-based indices) in which epoch `epoch` (1-based) visits n training examples: the stable
+    argsort of the first n words of the key ``epoch_key(seed, epoch)`` (epoch 0: the LSUV batch)."""
+    return np.argsort(_stream.words(epoch_key(seed, epoch), n), kind="stable")
 
 
 # --- initial weights ---------------------------------------------------------------------------------------
 
 def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None, data=None, activation="relu",
                     shapes=None, pool_every: int = 1) -> list:
-    """Layer l's (1-based) weight (out, in), float32, from `init` with seed substream(seed, l).
+    """Layer l's (1-based) weight (out, in), float32, from `init` with the key param_key(seed, l, 0).
     `init`: a registry name for every layer, "lsuv", or a list with one name or array (pretrained) per layer.
     "lsuv" (training/lsuv.py): orthogonal weights from the same streams, then LSUV on the first LSUV_BATCH
     training examples in the order batch_order(seed, 0, n) (init_kwargs: tol, max_iter); needs `data`.
@@ -57,7 +57,7 @@ def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None, dat
             kw = dict(TRAIN_DEFAULTS.get(spec, {}) if kw is None else kw)
             if "sparse" in spec and "sparsity" not in kw and "nonzeros" not in kw:
                 kw["sparsity"] = 0.5
-            out.append(init_by_name(spec, shape, seed=layer_seed(seed, l), backend=backend, **kw))
+            out.append(init_by_name(spec, shape, seed=param_key(seed, l, 0), backend=backend, **kw))
         else:
             from ..inits.api import pretrained_init
 

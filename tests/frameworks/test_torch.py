@@ -147,16 +147,16 @@ def test_default_mnist_network_equals_the_trainers(init):
 
 
 def test_streams_do_not_depend_on_dtype_device_or_order():
-    """Each parameter draws from param_seed(seed, l, j) whatever its dtype: float16/bfloat16 get the float32
+    """Each parameter draws from param_key(seed, l, j) whatever its dtype: float16/bfloat16 get the float32
     values rounded, float64 the stream's float64 values (docs/stream.md: float64 maps whole 64-bit words)."""
-    from pyjinit.inits.stream import param_seed
+    from pyjinit.inits.keys import param_key
 
     a = pt.initialize(mnist_mlp(), preset="torch", seed=5)
     half = pt.initialize(mnist_mlp().to(torch.bfloat16), preset="torch", seed=5)
     for pa, ph in zip(a.parameters(), half.parameters()):
         assert torch.equal(pa.detach().to(torch.bfloat16), ph.detach())
     d = pt.initialize(mnist_mlp().double(), preset="torch", seed=5)
-    w = pj.init("torch.kaiming_uniform", (128, 784), a=math.sqrt(5), seed=param_seed(5, 1, 0), dtype="float64")
+    w = pj.init("torch.kaiming_uniform", (128, 784), a=math.sqrt(5), seed=param_key(5, 1, 0), dtype="float64")
     assert np.array_equal(d[0].weight.detach().numpy(), w)
     c = mnist_mlp()
     pt.initialize(c[4], preset="torch", seed=5)                        # another order of calls first

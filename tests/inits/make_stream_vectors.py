@@ -37,6 +37,29 @@ def lines() -> list:
             out.append(f"normal32 {s} {k} {int(n32[k:k+1].view(np.uint32)[0]):08x}")
             out.append(f"trunc {s} {k} {int(tr[k:k+1].view(np.uint64)[0]):016x}")
     out.extend(fallback_lines())
+    out.extend(key_lines())
+    return out
+
+
+KEY_CASES = ((0, "param", (1, 0)), (0, "param", (1, 1)), (0, "param", (2, 0)), (5, "param", (3, 2)),
+             (5, "param", (5, 0)), ((1 << 64) + 5, "param", (3, 2)), ((1 << 128) - 1, "param", (2**64 - 1, 7)),
+             (42, "epoch", (0,)), (42, "epoch", (1,)), (7, "bias", ()), (7, "sparse", ()), (7, "diagnose", ()),
+             (0, "subset", ()), (9, "name", (17,)), (9, "namepart", (1, 2, 3)))
+NAME_CASES = ((0, "weight"), (0, "layers.5.attn.wq.weight"), ((1 << 128) - 1, "encoder.layers.11.self_attn.in_proj_weight"),
+              (3, ""), (3, "24bytes-exactly-24bytes!"))
+
+
+def key_lines() -> list:
+    """Stream v3 keys (docs/stream.md §6): `derive seed stream i0,i1,i2 hexkey` (indices missing = 0, `-` for
+    none) and `namekey seed name hexkey` (the name without spaces; `-` for the empty name); hexkey is the
+    128-bit key as 32 lowercase hex digits."""
+    from pyjinit.inits import keys as K
+
+    out = []
+    for s, stream, idx in KEY_CASES:
+        out.append(f"derive {s} {stream} {','.join(map(str, idx)) or '-'} {K.derive(s, stream, *idx):032x}")
+    for s, name in NAME_CASES:
+        out.append(f"namekey {s} {name or '-'} {K.name_key(s, name):032x}")
     return out
 
 

@@ -65,10 +65,10 @@ def test_learns_small_data_and_is_deterministic(small_data):
     assert r1.backend == "numpy" and r1.n_train == 600 and r1.diverged is None
 
 
-def test_initial_weights_come_from_layer_substreams():
+def test_initial_weights_come_from_layer_keys():
     ws = T.initial_weights([784, 32, 10], "he", None, 5, backend="numpy")
-    assert np.array_equal(ws[0], pj.he_init((32, 784), seed=pj.substream(5, 1), backend="numpy"))
-    assert np.array_equal(ws[1], pj.he_init((10, 32), seed=pj.substream(5, 2), backend="numpy"))
+    assert np.array_equal(ws[0], pj.he_init((32, 784), seed=pj.param_key(5, 1, 0), backend="numpy"))
+    assert np.array_equal(ws[1], pj.he_init((10, 32), seed=pj.param_key(5, 2, 0), backend="numpy"))
     u = T.initial_weights([784, 32, 10], "uniform", None, 5, backend="numpy")   # small uniform in training
     assert np.abs(u[0]).max() <= 0.05
     mixed = T.initial_weights([784, 32, 10], ["orthogonal", np.ones((10, 32))], [None, None], 5, backend="numpy")

@@ -15,7 +15,7 @@ const ACTIVATIONS = Dict("relu" => Flux.relu, "tanh" => tanh, "sigmoid" => Flux.
 # reversed to Flux's (kw, kh, in, out), which is the same memory), or an initializer bound to the layer's stream.
 # Both give Float32 (a Float64 init would silently make the layer Float64).
 function layer_init(init, weights, seed, l)
-    weights === nothing && return init(PhiloxStream(JInit.layer_seed(seed, l)))
+    weights === nothing && return init(PhiloxStream(param_key(seed, l, 0)))
     w = Array{Float32}(weights[l])
     return pretrained_init(ndims(w) == 4 ? permutedims(w, (4, 3, 2, 1)) : w)
 end

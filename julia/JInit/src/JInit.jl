@@ -10,7 +10,7 @@ module JInit
 using Random
 using LinearAlgebra
 
-export PhiloxStream, substream, calculate_gain, nfan,
+export PhiloxStream, derive_key, param_key, name_key, epoch_key, bias_key, sparse_key, calculate_gain, nfan,
        zeros_init, ones_init, constant_init, uniform_init, normal_init, truncated_normal_init,
        variance_scaling_init, xavier_init, he_init, lecun_init, orthogonal_init, sparse_init,
        identity_init, pretrained_init, layer_init, init!,
@@ -19,6 +19,7 @@ export PhiloxStream, substream, calculate_gain, nfan,
 
 include("validate.jl")
 include("stream.jl")
+include("keys.jl")
 include("fill.jl")
 include("ziggurat.jl")
 include("inits.jl")

@@ -139,8 +139,8 @@ function choose_subsets(src, groups::Int, n::Int, m::Int)
     return [p[1:m] for p in perm]
 end
 
-"The words for a matrix-global pattern: a PhiloxStream's substream 1 at the same block, else the rng itself."
-pattern_source(rng::PhiloxStream, block0::UInt64, nw) = KeySource((rng.key[1], rng.key[2] + UInt64(1)), block0)
+"The words for a matrix-global pattern: the stream of `sparse_key` of a PhiloxStream's key at the same block, else the rng itself."
+pattern_source(rng::PhiloxStream, block0::UInt64, nw) = KeySource(seed_key(sparse_key(key_seed(rng.key))), block0)
 pattern_source(rng::Random.AbstractRNG, block0, nw) = VecSource(rand(rng, UInt64, nw))
 
 function _sparse_init(rng, ::Type{T}, dims::Dims; sparsity = nothing, std = 0.01, nonzeros = nothing,
@@ -271,8 +271,8 @@ const PRESETS = ("torch", "keras", "flux", "flax")
 """
     layer_init(preset, dims...; seed, T = Float32) -> (weight, bias)
 
-A layer's default initialization in a framework, weight from `seed` and bias (length `out`) from its
-substream 1:
+A layer's default initialization in a framework, weight from `seed` and bias (length `out`) from
+`bias_key(seed)`:
 - "torch": weight and bias U(±1/√fan_in) (PyTorch `nn.Linear`/`nn.Conv*` `reset_parameters`: the
   weight is `kaiming_uniform_(a=√5)`, exactly that bound);
 - "keras", "flux": glorot (Xavier) uniform weight, zero bias;
@@ -293,7 +293,7 @@ function layer_init(preset, dims::Integer...; seed::Integer, T::Type = Float32)
         W = he_init(rng, T, d...; a = sqrt(5.0), nonlinearity = "leaky_relu", distribution = "uniform")
         fan_in = fans(torch_shape(d))[1]
         bound = fan_in > 0 ? 1 / sqrt(fan_in) : 0.0
-        b = uniform_init(PhiloxStream(substream(seed, 1)), T, out; low = -bound, high = bound)
+        b = uniform_init(PhiloxStream(bias_key(seed)), T, out; low = -bound, high = bound)
         return W, b
     end
     W = p == "flax" ? variance_scaling_init(rng, T, d...) : xavier_init(rng, T, d...)

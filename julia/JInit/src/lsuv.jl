@@ -32,7 +32,7 @@ pyjinit's `init="lsuv"` (which takes the batch `x[:, batch_order(seed, 0, n)[1:$
 float32 rounding of the matrix products. `lsuv!` (Flux extension) does the same to a Flux model.
 
 ```julia
-julia> ws = [orthogonal_init(PhiloxStream(layer_seed(0, l)), o, i) for (l, (o, i)) in enumerate([(32, 784), (10, 32)])];
+julia> ws = [orthogonal_init(PhiloxStream(param_key(0, l, 0)), o, i) for (l, (o, i)) in enumerate([(32, 784), (10, 32)])];
 
 julia> ws, iters = lsuv(ws, "relu", rand(Float32, 784, 500));
 ```

@@ -50,14 +50,6 @@ function seed_key(seed::Integer)
 end
 
 """
-    substream(seed, i) -> seed + i * 2^64 (mod 2^128)
-
-Independent stream number `i` of a seed (bias vectors, layers, the sparse zero pattern): the second key
-word is advanced by `i`.
-"""
-substream(seed::Integer, i::Integer) = (UInt128(check_seed(seed)) + (UInt128(i) << 64))
-
-"""
     PhiloxStream(seed::Integer)
 
 JInit's counter-based RNG: Philox4x64-10 with NumPy's conventions, so that

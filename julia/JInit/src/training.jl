@@ -1,20 +1,27 @@
 # Training support in the core (stdlib only): the batch order both backends use, and the entry point
 # whose real method lives in the Flux extension (ext/JInitFluxExt.jl, loaded by `using Flux`).
 
-const SHUFFLE_STREAM = UInt128(1) << 32
-
 """
     batch_order(seed, epoch, n) -> Vector{Int}
 
-The order (1-based indices) in which epoch `epoch` (1-based) visits `n` training examples: the
-permutation that sorts the first `n` words of `substream(seed, 2^32 + epoch)`. pyjinit's NumPy trainer
-uses the same order (0-based).
+The order (1-based indices) in which epoch `epoch` (1-based; epoch 0 is the LSUV batch) visits `n` training
+examples: the stable sort permutation of the first `n` words of `PhiloxStream(epoch_key(seed, epoch))`.
+pyjinit's NumPy trainer uses the same order (0-based: its `np.argsort(..., kind="stable")`).
+
+```julia
+julia> o = batch_order(7, 3, 500); sort(o) == 1:500
+true
+```
 """
 batch_order(seed::Integer, epoch::Integer, n::Integer) =
-    sortperm(rand(PhiloxStream(substream(seed, SHUFFLE_STREAM + epoch)), UInt64, n))
+    sortperm(rand(PhiloxStream(epoch_key(seed, epoch)), UInt64, n); alg = Base.Sort.DEFAULT_STABLE)
 
-"Seed of layer `l`'s (1-based) weight in training: `substream(seed, l)`."
-layer_seed(seed::Integer, l::Integer) = substream(seed, l)
+"""
+    layer_seed(seed, l) -> UInt128
+
+Key of layer `l`'s (1-based) weight in training: `param_key(seed, l, 0)` (kept as the trainer's name for it).
+"""
+layer_seed(seed::Integer, l::Integer) = param_key(seed, l, 0)
 
 """
     train_flux(x_train, y_train, x_test, y_test; hidden = [128, 64], activation = "relu",
@@ -26,7 +33,7 @@ Train a Flux MLP, or with `conv` channel counts the CNN of pyjinit's trainer (3x
 padding, the activation, `MaxPool((2, 2))` after every `pool_every`-th, then `hidden` Dense layers; the
 columns of `x_train` are then square single-channel images), on `x_train` (features × n, Float32) with
 labels 0 to `classes - 1`, and evaluate on the test set after each epoch. Layer l's weight comes from
-`init` bound to `PhiloxStream(layer_seed(seed, l))`, or from `weights[l]` (PyTorch order), or, with
+`init` bound to `PhiloxStream(param_key(seed, l, 0))`, or from `weights[l]` (PyTorch order), or, with
 `init = "lsuv"`, from orthogonal weights rescaled by `lsuv!` (`tol`, `max_iter`) on the first
 $(LSUV_BATCH) examples of `batch_order(seed, 0, n)`: pyjinit's NumPy trainer builds the same network. Needs Flux: `using Flux` loads JInit's Flux extension, which defines it.
 Returns `(history, diverged)`: a matrix with one row per epoch (epoch, train loss, test loss,

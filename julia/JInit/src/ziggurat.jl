@@ -5,9 +5,6 @@
 # x < X[i+1]. The rest (wedges and tail, 1.5%) go to `zig_fallback`, whose words for attempt t are keyed by
 # (stream key, k, t) through SplitMix64's mixer: element k stays a function of (seed, k).
 
-"Version of the stream specification (docs/stream.md) this JInit implements; pyjinit's `info` reports its own."
-const STREAM_VERSION = 2
-
 const ZIG_R = 3.6541528853610088
 # X[0..256] (1-based here: ZIG_X[i+1] = X[i]) and F[i] = exp(-X[i]^2 / 2), hex floats written by
 # tests/inits/make_ziggurat_tables.py; the same numbers as pyjinit/inits/ziggurat.py (a test compares them).

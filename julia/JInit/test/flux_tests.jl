@@ -45,7 +45,7 @@
                                 init = "lsuv")
     @test diverged === nothing && size(hist, 1) == 1
     t1 = flux_trainer(X, y, X, y; hidden = [32], seed = 1, init = "lsuv")
-    ws = [orthogonal_init(PhiloxStream(layer_seed(1, l)), o, i) for (l, (o, i)) in enumerate([(32, 20), (10, 32)])]
+    ws = [orthogonal_init(PhiloxStream(param_key(1, l, 0)), o, i) for (l, (o, i)) in enumerate([(32, 20), (10, 32)])]
     ref, _ = lsuv(ws, "relu", X[:, batch_order(1, 0, 600)[1:500]])
     @test isapprox(t1.model[1].weight, ref[1]; rtol = 1e-5) && isapprox(t1.model[2].weight, ref[2]; rtol = 1e-5)
 end

@@ -34,8 +34,22 @@ end
 @testset "stream test vectors (shared with the NumPy backend)" begin
     lines = filter(l -> !startswith(l, "#") && !isempty(l), readlines(joinpath(@__DIR__, "stream_vectors.txt")))
     @test length(lines) >= 250
+    nkeys = 0
     for l in lines
-        kind, s, k, hex = split(l)
+        f = split(l)
+        if f[1] == "derive"                      # derive <seed> <stream> <i0,i1,...|-> <128-bit key, hex>
+            @test length(f) == 5
+            idx = f[4] == "-" ? () : Tuple(parse(UInt64, i) for i in split(f[4], ","))
+            @test derive_key(parse(BigInt, f[2]), f[3], idx...) == parse(UInt128, f[5]; base = 16)
+            nkeys += 1
+            continue
+        elseif f[1] == "namekey"                 # namekey <seed> <name|- for the empty name> <128-bit key, hex>
+            @test length(f) == 4
+            @test name_key(parse(BigInt, f[2]), f[3] == "-" ? "" : f[3]) == parse(UInt128, f[4]; base = 16)
+            nkeys += 1
+            continue
+        end
+        kind, s, k, hex = f
         seed = parse(BigInt, s)
         k = parse(Int, k) + 1
         n = max(12, k)
@@ -53,8 +67,11 @@ end
         elseif kind == "trunc"
             x = truncated_normal_init(PhiloxStream(seed), Float64, n; lo = -1.0, hi = 2.5)[k]
             @test reinterpret(UInt64, x) == parse(UInt64, hex; base = 16)
+        else
+            error("unknown kind of test vector: $l")
         end
     end
+    @test nkeys >= 20
 end
 
 @testset "Philox stream as an AbstractRNG" begin
@@ -63,8 +80,8 @@ end
     s2 = PhiloxStream(7)
     @test [rand(s2, UInt64) for _ in 1:6] == a
     @test all(0 .<= rand(PhiloxStream(1), 1000) .< 1)
-    @test substream(3, 1) == 3 + (UInt128(1) << 64)
-    @test PhiloxStream(substream(3, 1)).key == (UInt64(3), UInt64(1))
+    @test PhiloxStream(3 + (UInt128(1) << 64)).key == (UInt64(3), UInt64(1))
+    @test !isdefined(JInit, :substream)          # stream v2's seed + i * 2^64: streams collided
     # successive arrays from one stream continue after the blocks used, and differ
     s = PhiloxStream(5)
     A = normal_init(s, 10)
@@ -72,6 +89,92 @@ end
     @test A != B
     @test B == normal_init(PhiloxStream(5), 26)[17:26]     # Float32: 10 halves = 5 words = 2 blocks, twice
     @test s.block == 4
+end
+
+@testset "keys (stream v3): derive_key and the named streams" begin
+    @test JInit.STREAM_VERSION == 3
+    # tags: the stream name's ASCII, little-endian, zero-padded; never 0
+    @test JInit.stream_tag("param") == 0x6d61726170
+    @test JInit.stream_tag("diagnose") == reinterpret(UInt64, Vector{UInt8}(codeunits("diagnose")))[1]
+    for s in JInit.STREAM_NAMES
+        t = JInit.stream_tag(s)
+        @test t != 0 && reinterpret(UInt8, [t])[1:length(s)] == Vector{UInt8}(codeunits(s))
+        @test all(iszero, reinterpret(UInt8, [t])[length(s)+1:end])
+    end
+    @test JInit.STREAM_NAMES == ("param", "name", "namepart", "epoch", "bias", "sparse", "diagnose", "subset")
+    # the formula, spelt out: one Philox block of the parent key at counter (i0, i1, i2, tag)
+    for (seed, st, idx) in ((5, "param", (3, 2)), (typemax(UInt128), "epoch", (9,)), (UInt128(1) << 64, "bias", ()),
+                            (12, "namepart", (1, 2, 3)))
+        i = (UInt64.(idx)..., UInt64(0), UInt64(0), UInt64(0))
+        o = JInit.philox4x64_10((i[1], i[2], i[3], JInit.stream_tag(st)), JInit.seed_key(seed))
+        @test derive_key(seed, st, idx...) === UInt128(o[1]) + UInt128(o[2]) << 64
+    end
+    @test derive_key(4, "param", 2) == derive_key(4, "param", 2, 0) == derive_key(4, "param", 2, 0, 0)
+    @test derive_key(4, :param, 2) == derive_key(4, "param", 2)
+    @test derive_key(big(4), "param", UInt8(2), Int32(1)) == derive_key(4, "param", 2, 1)
+    # the named streams are derive_key at their indices
+    @test param_key(9, 3, 1) == derive_key(9, "param", 3, 1)
+    @test epoch_key(9, 4) == derive_key(9, "epoch", 4)
+    @test bias_key(9) == derive_key(9, "bias") && sparse_key(9) == derive_key(9, "sparse")
+    @test JInit.diagnose_key(9) == derive_key(9, "diagnose") && JInit.subset_key() == derive_key(0, "subset")
+    @test layer_seed(9, 2) == param_key(9, 2, 0)
+    # name keys: length, then 24-byte pieces as three little-endian words
+    @test name_key(3, "") == derive_key(3, "name", 0)
+    k = derive_key(3, "name", 5)
+    @test name_key(3, "abcde") == derive_key(k, "namepart", 0x0000006564636261, 0, 0)
+    b = codeunits("0123456789abcdefghijklmnXY")             # 26 bytes: two pieces
+    w(a) = reinterpret(UInt64, vcat(Vector{UInt8}(b), zeros(UInt8, 48 - length(b)))[a*8+1:a*8+8])[1]
+    k = derive_key(derive_key(derive_key(3, "name", 26), "namepart", w(0), w(1), w(2)), "namepart", w(3), w(4), w(5))
+    @test name_key(3, "0123456789abcdefghijklmnXY") == k
+    @test name_key(3, SubString("xweightx", 2, 7)) == name_key(3, "weight")
+    @test name_key(3, "wé") != name_key(3, "we") && name_key(3, "w\0") != name_key(3, "w")
+    # distinct keys over a grid of (seed, l, j), seeds that differ by multiples of 2^64 included (v2 collided
+    # there: substream(s, l) of layer l's bias was layer l+1's weight), and against the other streams
+    ks = UInt128[]
+    for s in (0, 1, 2, 7, UInt128(1) << 64, (UInt128(1) << 64) + 1, UInt128(2) << 64, UInt128(3) << 64 + 2,
+              typemax(UInt128), typemax(UInt128) - (UInt128(1) << 64)), l in 0:39, j in 0:9
+        push!(ks, param_key(s, l, j))
+    end
+    @test length(ks) == 4000
+    for s in (0, 1, 7, UInt128(1) << 64)
+        append!(ks, (epoch_key(s, e) for e in 0:9))
+        append!(ks, (bias_key(s), sparse_key(s), JInit.diagnose_key(s), name_key(s, ""), name_key(s, "weight")))
+    end
+    push!(ks, JInit.subset_key())
+    @test allunique(ks)
+    @test !any(k -> k in ks, UInt128.(0:10))                  # no key is a small seed
+    @test bias_key(1) != param_key(1, 1, 0) && param_key(1, 1, 1) != param_key(1, 2, 0)   # v2: both equal
+    # the derived key's stream is not the parent's: no word of the parent's first blocks reappears
+    @test isempty(intersect(rand(PhiloxStream(param_key(5, 1, 0)), UInt64, 64), rand(PhiloxStream(5), UInt64, 64)))
+    # errors: unknown stream, bad indices, too many, a bad key
+    msg(f) = try f(); "" catch e; e isa ArgumentError ? e.msg : "not an ArgumentError: $e" end
+    @test msg(() -> derive_key(1, "weights", 1)) ==
+          "stream must be one of param, name, namepart, epoch, bias, sparse, diagnose, subset; got 'weights'"
+    @test msg(() -> derive_key(1, 3, 1)) ==
+          "stream must be one of param, name, namepart, epoch, bias, sparse, diagnose, subset; got 3"
+    @test msg(() -> derive_key(1, "param", -1)) == "a stream index must be an integer in [0, 2^64), got -1"
+    @test msg(() -> derive_key(1, "param", UInt128(1) << 64)) ==
+          "a stream index must be an integer in [0, 2^64), got 18446744073709551616"
+    @test msg(() -> derive_key(1, "param", 1.0)) == "a stream index must be an integer in [0, 2^64), got 1.0"
+    @test msg(() -> derive_key(1, "param", true)) == "a stream index must be an integer in [0, 2^64), got true"
+    @test msg(() -> derive_key(1, "namepart", 1, 2, 3, 4)) == "a key derivation takes at most 3 indices, got 4"
+    @test msg(() -> derive_key(-1, "param", 1)) == "seed must be an integer in [0, 2^128), got -1"
+    @test msg(() -> derive_key(big(2)^128, "bias")) == "seed must be an integer in [0, 2^128), got $(big(2)^128)"
+    @test msg(() -> param_key(1, -1, 0)) == "a stream index must be an integer in [0, 2^64), got -1"
+    @test derive_key(1, "param", typemax(UInt64)) isa UInt128           # the largest index is allowed
+    # what uses the keys: layer_init's bias, sparse_init's zero pattern (the stream's key, at its block)
+    W, b = layer_init("torch", 4, 3; seed = 1)
+    @test b == uniform_init(PhiloxStream(bias_key(1)), 4; low = -1 / sqrt(3), high = 1 / sqrt(3))
+    @test W == he_init(PhiloxStream(1), 4, 3; a = sqrt(5.0), nonlinearity = "leaky_relu", distribution = "uniform")
+    S = sparse_init(Float64, 20, 6; sparsity = 0.5, seed = 4)
+    zpos = [sort(findall(iszero, S[:, c]) .- 1) for c in 1:6]
+    src = JInit.KeySource(JInit.seed_key(sparse_key(4)), UInt64(0))
+    @test zpos == [sort(p) for p in JInit.choose_subsets(src, 6, 20, 10)]
+    s = PhiloxStream(4); normal_init(s, 3)                  # a stream past its first block: the pattern starts there too
+    blk = s.block
+    S2 = sparse_init(s, Float64, 20, 6; sparsity = 0.5)
+    src = JInit.KeySource(JInit.seed_key(sparse_key(4)), blk)
+    @test [sort(findall(iszero, S2[:, c]) .- 1) for c in 1:6] == [sort(p) for p in JInit.choose_subsets(src, 6, 20, 10)]
 end
 
 @testset "element k is a pure function of (seed, k): slices and threads" begin
@@ -381,6 +484,11 @@ end
 @testset "training support: batch order, the Flux entry point" begin
     o = batch_order(3, 1, 1000)
     @test sort(o) == 1:1000 && o != batch_order(3, 2, 1000) && o == batch_order(3, 1, 1000)
+    @test o != batch_order(3 + (UInt128(1) << 64), 1, 1000) && o != batch_order(4, 1, 1000)
+    w = rand(PhiloxStream(epoch_key(3, 1)), UInt64, 1000)     # the stable argsort of the epoch key's words
+    @test issorted(w[o]) && o == sortperm(w; alg = MergeSort)
+    @test batch_order(7, 3, 500) == sortperm(rand(PhiloxStream(derive_key(7, "epoch", 3)), UInt64, 500))
+    @test batch_order(3, 0, 0) == Int[] && batch_order(3, 0, 1) == [1]
     if !isdefined(Base, :get_extension) || Base.get_extension(JInit, :JInitFluxExt) === nothing
         @test_throws ErrorException train_flux(zeros(Float32, 2, 2), [0, 1], zeros(Float32, 2, 2), [0, 1])
         @test_throws ErrorException flux_trainer(zeros(Float32, 2, 2), [0, 1], zeros(Float32, 2, 2), [0, 1])
@@ -390,7 +498,7 @@ end
 
 @testset "LSUV (dense, core): post-condition on a held-out batch, arithmetic, errors" begin
     fit, held = normal_init(PhiloxStream(11), 64, 400), normal_init(PhiloxStream(12), 64, 400)
-    ws = [orthogonal_init(PhiloxStream(layer_seed(2, l)), o, i) for (l, (o, i)) in enumerate([(48, 64), (32, 48), (10, 32)])]
+    ws = [orthogonal_init(PhiloxStream(param_key(2, l, 0)), o, i) for (l, (o, i)) in enumerate([(48, 64), (32, 48), (10, 32)])]
     out, iters = lsuv(ws, "tanh", fit; tol = 0.05)
     @test length(iters) == 3 && all(0 .<= iters .<= 10) && sum(iters) >= 1 && out[2] !== ws[2]
     a = fit

@@ -1,0 +1,181 @@
+"""The planner: which initializer and which key every parameter of a model gets, for every framework.
+
+The framework adapters (``pyjinit.torch``, ``pyjinit.keras``, ``pyjinit.jax``) only describe their parameters as
+`Param`s (a framework-neutral role, the shape in the framework's own layout, the module facts a rule needs) and
+copy the planned values in; the trainer takes its layers' keys from `key_of`. The presets table `PRESETS` is
+the one place where a framework's defaults are written.
+
+Keys (docs/stream.md §6): ``key_by="position"`` (default) gives parameter j (0-based, the module's own
+registration order) of the l-th module that owns parameters (1-based) the key ``param_key(seed, l, j)``, so
+equivalent models in PyTorch, Keras, Flax, Flux and the trainer get the same weights. ``key_by="name"`` gives
+it ``name_key(seed, path)`` (the parameter's path, e.g. ``layers.5.attn.wq.weight``), so a parameter keeps its
+values when the model is split into pipeline stages or changed elsewhere, as long as its name stays.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .keys import name_key, param_key
+from .registry import check_name
+from .validate import check_choice, check_seed, fmt
+
+KEY_BY = ("position", "name")
+WEIGHT_ROLES = ("weight", "embedding", "rnn_input", "rnn_recurrent", "attn_weight")
+BIAS_ROLES = ("bias", "rnn_bias", "attn_bias")
+ROLES = WEIGHT_ROLES + BIAS_ROLES + ("attn_bias_kv", "norm_scale", "norm_shift", "stat_mean", "stat_var")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter as the planner sees it.
+
+    - ``path``: its name in the model (``"0.weight"``, ``"dense_1/kernel"``); ``layer``: 1-based index of its
+      module among the modules that own parameters; ``j``: 0-based index within that module.
+    - ``role``: one of ROLES, or None for a parameter no rule knows; ``module``: the module's class name (messages).
+    - ``shape`` in ``layout`` ("torch": (out, in, *kernel); "keras": (*kernel, in, out)).
+    - ``info``: module facts rules use: ``fan_in`` (of the module's weight), ``bilinear_in1``, ``hidden`` (RNN
+      hidden size), ``attn_out`` (an attention output projection), ``padding_idx``, ``forget_gate`` (an LSTM bias
+      whose gates are i, f, ...: the f slice is [hidden, 2 hidden)).
+    """
+    path: str
+    layer: int
+    j: int
+    role: str | None
+    module: str
+    shape: tuple
+    layout: str = "torch"
+    info: dict = field(default_factory=dict, compare=False)
+
+
+class Step(NamedTuple):
+    """What the planner decided for one parameter: initializer `name` with `kwargs`, drawn with `key`, then
+    `post`: None or (start, stop, value), a slice of the first axis set to `value` (a padding row, Keras's LSTM
+    forget-gate bias)."""
+    param: Param
+    name: str
+    kwargs: dict
+    key: int
+    post: tuple | None = None
+
+
+def _torch_uniform(bound: float):
+    return "torch.uniform", {"a": -bound, "b": bound}
+
+
+def _inv_sqrt(n) -> float:
+    return 1 / math.sqrt(n) if n and n > 0 else 0.0
+
+
+def _torch_weight(p: Param):
+    if "bilinear_in1" in p.info:                       # nn.Bilinear: U(±1/√in1) for weight and bias
+        return _torch_uniform(_inv_sqrt(p.info["bilinear_in1"]))
+    return "torch.kaiming_uniform", {"a": math.sqrt(5)}
+
+
+def _torch_bias(p: Param):
+    if p.info.get("attn_out"):                         # MultiheadAttention zeroes its out_proj bias
+        return "zeros", {}
+    if "bilinear_in1" in p.info:
+        return _torch_uniform(_inv_sqrt(p.info["bilinear_in1"]))
+    return _torch_uniform(_inv_sqrt(p.info.get("fan_in", 0)))
+
+
+def _rnn_torch(p: Param):                             # every RNN parameter: U(±1/√hidden)
+    return _torch_uniform(_inv_sqrt(p.info.get("hidden", 0)))
+
+
+ZEROS, ONES, XAVIER = ("zeros", {}), ("ones", {}), ("xavier", {"distribution": "uniform"})
+LECUN_T = ("jax.lecun_normal", {})
+# preset -> role -> rule: (initializer name, kwargs) or a function of the Param giving one.
+PRESETS = {
+    "torch": {   # each module's own reset_parameters (torch.nn defaults)
+        "weight": _torch_weight, "bias": _torch_bias, "embedding": ("torch.normal", {}),
+        "rnn_input": _rnn_torch, "rnn_recurrent": _rnn_torch, "rnn_bias": _rnn_torch,
+        "attn_weight": ("torch.xavier_uniform", {}), "attn_bias": ZEROS, "attn_bias_kv": ("torch.xavier_normal", {}),
+    },
+    "keras": {   # glorot_uniform kernels, orthogonal recurrent kernels, zero biases (LSTM forget gate 1)
+        "weight": XAVIER, "bias": ZEROS, "embedding": ("keras.random_uniform", {}),
+        "rnn_input": XAVIER, "rnn_recurrent": ("orthogonal", {}), "rnn_bias": ZEROS,
+        "attn_weight": XAVIER, "attn_bias": ZEROS, "attn_bias_kv": ZEROS,
+    },
+    "flux": {    # Flux 0.15+: glorot_uniform everywhere (recurrent too), zero biases, Embedding N(0, 1)
+        "weight": XAVIER, "bias": ZEROS, "embedding": ("normal", {}),
+        "rnn_input": XAVIER, "rnn_recurrent": XAVIER, "rnn_bias": ZEROS,
+        "attn_weight": XAVIER, "attn_bias": ZEROS, "attn_bias_kv": ZEROS,
+    },
+    "flax": {    # lecun_normal (truncated) kernels, orthogonal recurrent kernels, Embed N(0, 1/features)
+        "weight": LECUN_T, "bias": ZEROS,
+        "embedding": lambda p: ("normal", {"std": _inv_sqrt(p.shape[-1] if p.layout == "keras" else p.shape[1])}),
+        "rnn_input": LECUN_T, "rnn_recurrent": ("orthogonal", {}), "rnn_bias": ZEROS,
+        "attn_weight": LECUN_T, "attn_bias": ZEROS, "attn_bias_kv": ZEROS,
+    },
+}
+# Normalization layers in every preset and without one: scale and running variance 1, shift and running mean 0.
+NORM_RULES = {"norm_scale": ONES, "stat_var": ONES, "norm_shift": ZEROS, "stat_mean": ZEROS}
+
+
+def _apply(rule, p: Param):
+    name, kw = rule(p) if callable(rule) else rule
+    return name, dict(kw)
+
+
+def key_of(seed: int, p: Param, key_by: str = "position") -> int:
+    """The key parameter `p` draws from (see the module docstring)."""
+    return param_key(seed, p.layer, p.j) if key_by == "position" else name_key(seed, p.path)
+
+
+def check_key_by(key_by) -> str:
+    return check_choice("key_by", key_by, KEY_BY)
+
+
+def plan(params, *, seed: int, weight=None, bias=None, preset=None, key_by="position", weight_kwargs=None,
+         bias_kwargs=None, strict=True) -> tuple:
+    """(steps, skipped): a `Step` for every parameter a rule covers, and the paths of those none does (only with
+    ``strict=False``; with ``strict=True`` they raise TypeError, before anything is written).
+
+    ``weight``/``bias``: initializer names for the WEIGHT_ROLES / BIAS_ROLES parameters (with
+    ``weight_kwargs``/``bias_kwargs``); ``preset`` (a key of PRESETS) fills the rest; without a preset,
+    ``bias`` defaults to zeros and normalization parameters get ones/zeros."""
+    if preset is not None:
+        preset = check_choice("preset", preset, tuple(PRESETS))
+    if preset is None and weight is None:
+        raise TypeError("initialize needs weight= (an initializer name, e.g. 'he') or preset= "
+                        f"(one of {', '.join(PRESETS)})")
+    for v in (weight, bias):
+        if v is not None:
+            check_name(v)
+    key_by = check_key_by(key_by)
+    seed = check_seed(seed)
+    if bias is None and preset is None:
+        bias = "zeros"
+    steps, missing = [], []
+    for p in params:
+        rule, post = None, None
+        if p.role in WEIGHT_ROLES and weight is not None:
+            rule = (weight, weight_kwargs or {})
+        elif p.role in BIAS_ROLES and bias is not None:
+            rule = (bias, bias_kwargs or {})
+        elif p.role in NORM_RULES:
+            rule = NORM_RULES[p.role]
+        elif preset is not None and p.role in PRESETS[preset]:
+            rule = PRESETS[preset][p.role]
+            if preset == "torch" and p.role == "embedding" and p.info.get("padding_idx") is not None:
+                i = p.info["padding_idx"]
+                post = (i, i + 1, 0.0)                   # nn.Embedding's padding row stays zero
+            if preset == "keras" and p.role == "rnn_bias" and p.info.get("forget_gate"):
+                h = p.info["hidden"]
+                post = (h, 2 * h, 1.0)                   # Keras's unit_forget_bias
+        if rule is None:
+            missing.append(p)
+            continue
+        name, kw = _apply(rule, p)
+        steps.append(Step(p, name, kw, key_of(seed, p, key_by), post))
+    if missing and strict:
+        first = missing[0]
+        more = f" (and {len(missing) - 1} more: {', '.join(fmt(m.path) for m in missing[1:4])}" + \
+            (", ..." if len(missing) > 4 else "") + ")" if len(missing) > 1 else ""
+        raise TypeError(f"initialize has no rule for parameter {fmt(first.path)} of a {first.module}{more} "
+                        "(pass weight=/preset= for it, or strict=False to leave it as it is)")
+    return steps, [m.path for m in missing]
