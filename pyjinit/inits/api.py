@@ -12,7 +12,6 @@ Common arguments of every initializer:
 """
 from __future__ import annotations
 
-import contextvars
 import math
 import os
 import secrets
@@ -22,17 +21,8 @@ import numpy as np
 from . import numpy_backend
 from .backend import choose_backend
 from .keys import bias_key
-from .validate import check_choice, check_dims, check_dtype, check_seed, fans, fmt
-
-LAYOUTS = ("torch", "keras")
-
-
-def torch_shape(shape: tuple, layout: str) -> tuple:
-    """PyTorch-order (out, in, *kernel) shape of a shape in `layout` ('keras': (*kernel, in, out))."""
-    if layout == "keras" and len(shape) >= 2:
-        return (shape[-1], shape[-2]) + shape[:-2]
-    return shape
-
+from .validate import (LAYOUTS, check_choice, check_dims, check_dtype, check_seed, check_shape, fans, fmt,
+                       torch_shape)
 
 def from_torch(a: np.ndarray, layout: str) -> np.ndarray:
     """A PyTorch-order array in `layout`."""
@@ -41,19 +31,13 @@ def from_torch(a: np.ndarray, layout: str) -> np.ndarray:
     return a
 
 
-_BLOCK = contextvars.ContextVar("pyjinit_block_request", default=None)
-
-
-def run(name: str, shape, kwargs: dict, dtype, seed, backend, layout) -> np.ndarray:
-    """Validate the arguments every initializer shares, then compute `name` on the chosen backend (inside
-    `init_block`, only the block asked for)."""
-    lay = check_choice("layout", layout, LAYOUTS)
-    dims = torch_shape(check_dims(shape), lay)
+def run(name: str, shape, kwargs: dict, dtype, seed, backend, layout, index=None) -> np.ndarray:
+    """Validate the arguments every initializer shares, then compute `name` on the chosen backend: the whole
+    array, or only its block `index` (as `check_index` takes it, over `shape` in its layout)."""
+    lay, dims = check_shape(shape, layout)
     dt = check_dtype(dtype)
-    request = _BLOCK.get()
-    if request is not None:
-        request["used"] = True
-        index = torch_shape(check_index(request["index"], check_dims(shape)), lay)
+    if index is not None:
+        index = torch_shape(check_index(index, check_dims(shape)), lay)
         if seed is None:
             raise ValueError("seed is required for a block (every block of one array must use the same seed)")
     s = new_seed() if seed is None else check_seed(seed)
@@ -62,9 +46,9 @@ def run(name: str, shape, kwargs: dict, dtype, seed, backend, layout) -> np.ndar
         if which == "julia":
             from ..julia import bridge
 
-            out = (bridge.call(name, dims, dt, s, kwargs) if request is None
+            out = (bridge.call(name, dims, dt, s, kwargs) if index is None
                    else bridge.call_block(name, dims, dt, s, index, kwargs))
-        elif request is None:
+        elif index is None:
             out = numpy_backend.INITIALIZERS[name](dims, dt, s, **kwargs)
         else:
             out = numpy_backend.block(name, dims, dt, s, index, **kwargs)
@@ -75,7 +59,23 @@ def run(name: str, shape, kwargs: dict, dtype, seed, backend, layout) -> np.ndar
         if any(m in str(e).lower() for m in ("array is too big", "maximum supported dimension", "maximum allowed dimension")):
             raise TooLarge(f"shape {fmt(shape)} is too large for one array ({e})") from None
         raise
-    return from_torch(out, lay)
+    return out if lay == "torch" else from_torch(out, lay)
+
+
+def block(func, shape, index, kwargs: dict) -> np.ndarray:
+    """The block `index` of ``func(shape, **kwargs)`` (a public initializer of this module), without making the
+    whole array: its arguments bound as the function binds them, then `run` with the index."""
+    import inspect
+
+    if func not in _RUN_NAMES:
+        raise ValueError(f"{func.__name__.removesuffix('_init')} has no block form (its values are not drawn "
+                         "elementwise)")
+    bound = inspect.signature(func).bind(shape, **kwargs)
+    bound.apply_defaults()
+    args = dict(bound.arguments)
+    args.pop("shape")
+    common = {k: args.pop(k) for k in ("dtype", "seed", "backend", "layout")}
+    return run(_RUN_NAMES[func], shape, args, index=index, **common)
 
 
 def check_index(index, shape: tuple) -> tuple:
@@ -400,3 +400,8 @@ def layer_init(shape, preset="torch", *, dtype=F32, seed=None, backend=None, lay
         return w, b
     w = variance_scaling_init(shape, **common) if p == "flax" else xavier_init(shape, **common)
     return w, np.zeros(out, check_dtype(dtype))
+
+
+# The public initializers whose values are drawn elementwise, by the backend name `run` computes them with:
+# the ones with a block form.
+_RUN_NAMES = {globals()[name]: name for name in numpy_backend.BLOCKWISE}

@@ -21,7 +21,7 @@ def choose_backend(backend) -> str:
     global _said_why
     if backend is None:
         backend = os.environ.get("PYJINIT_BACKEND", "auto")
-    b = check_choice("backend", backend, BACKENDS)
+    b = backend if isinstance(backend, str) and backend in BACKENDS else check_choice("backend", backend, BACKENDS)
     if b == "numpy":
         return b
     from ..julia import bridge

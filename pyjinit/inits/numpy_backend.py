@@ -13,10 +13,8 @@ import numpy as np
 
 from . import stream as st
 from .keys import sparse_key
-from .validate import (FAN_MODES, NONLINEARITIES, calculate_gain, check_bound, check_choice, check_nonneg, check_real,
-                        fan_for_mode, fmt)
+from .validate import check_bound, check_nonneg, check_real, fmt, he_gain, scaled_fan
 
-DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
 KERAS_TRUNC_STD = 0.87962566103423978   # std of N(0, 1) truncated to [-2, 2] (Keras, JAX)
 
 
@@ -158,35 +156,23 @@ def scaled_dist(scale: float, n: float, distribution: str) -> Draw:
     return Draw("truncated_normal", {"mean": 0.0, "std": std, "lo": -2.0 * std, "hi": 2.0 * std})
 
 
-def _scaled(shape, scale: float, mode, distribution, modes=FAN_MODES) -> Draw:
-    """Variance scale / n, n the fan `mode` picks (see scaled_dist)."""
-    dist = check_choice("distribution", distribution, DISTRIBUTIONS)
-    return scaled_dist(scale, fan_for_mode(shape, mode, modes), dist)
-
-
 def variance_scaling_draw(shape, scale=1, mode="fan_in", distribution="truncated_normal"):
-    return _scaled(shape, check_nonneg("scale", scale), mode, distribution)
+    s = check_nonneg("scale", scale)
+    return scaled_dist(s, *scaled_fan(shape, mode, distribution))
 
 
 def xavier_draw(shape, gain=1, distribution="uniform"):
-    return _scaled(shape, check_nonneg("gain", gain) ** 2, "fan_avg", distribution)
+    g = check_nonneg("gain", gain)
+    return scaled_dist(g ** 2, *scaled_fan(shape, "fan_avg", distribution))
 
 
 def he_draw(shape, gain=None, a=None, nonlinearity="relu", mode="fan_in", distribution="normal"):
-    if gain is None:
-        nl = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
-        if a is not None and nl != "leaky_relu":
-            raise ValueError(f"a (the negative slope) is only used with nonlinearity 'leaky_relu', got nonlinearity {fmt(nl)}")
-        g = calculate_gain(nl, (0 if a is None else a) if nl == "leaky_relu" else None)
-    else:
-        if a is not None:
-            raise ValueError("give either gain or a (the leaky_relu slope), not both")
-        g = check_nonneg("gain", gain)
-    return _scaled(shape, g ** 2, mode, distribution, ("fan_in", "fan_out"))
+    g = he_gain(gain, a, nonlinearity)
+    return scaled_dist(g ** 2, *scaled_fan(shape, mode, distribution, ("fan_in", "fan_out")))
 
 
 def lecun_draw(shape, distribution="normal"):
-    return _scaled(shape, 1.0, "fan_in", distribution)
+    return scaled_dist(1.0, *scaled_fan(shape, "fan_in", distribution))
 
 
 _DRAWS = {f.__name__.replace("_draw", "_init"): f for f in (

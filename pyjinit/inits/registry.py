@@ -11,12 +11,20 @@ import math
 from . import api as I
 from .numpy_backend import scaled_dist
 from ..support.messages import near
+from typing import NamedTuple
 from .validate import check_choice, check_dims, fmt
 
 _REGISTRY: dict = {}
 _ARGS: dict = {}            # framework names that take the framework's own arguments: name -> (spec, adapt)
 REQUIRED = object()         # a framework argument without a default
 COMMON = ("dtype", "seed", "backend", "layout")
+
+
+class Use(NamedTuple):
+    """What a framework name's arguments resolve to when it is another pyjinit function than its table row's
+    (a zero fan gives zeros; a variance-scaling rule a uniform, normal or truncated normal draw)."""
+    func: object
+    kwargs: dict
 
 
 def _add(name, func, description, **fixed):
@@ -160,12 +168,12 @@ def _torch_args():
     _own_args("torch.sparse", {"sparsity": REQUIRED, "std": 0.01}, sparse)
 
 
-def _draw_of(scale, n, distribution) -> dict:
+def _draw_of(scale, n, distribution) -> Use:
     """The pyjinit function and arguments of a zero-mean draw of variance scale / n (numpy_backend.scaled_dist);
     a zero fan gives zeros (as the unqualified initializers)."""
     kind, kw = scaled_dist(scale, n, distribution)
-    return {"__func__": {"constant": I.constant_init, "uniform": I.uniform_init, "normal": I.normal_init,
-                         "truncated_normal": I.truncated_normal_init}[kind], **kw}
+    return Use({"constant": I.constant_init, "uniform": I.uniform_init, "normal": I.normal_init,
+                "truncated_normal": I.truncated_normal_init}[kind], kw)
 
 
 def _keras_order(torch_shape: tuple) -> tuple:
@@ -280,7 +288,7 @@ def _jax_args():
         return {"gain": kw["scale"]}
 
     _own_args("jax.orthogonal", {"scale": 1.0, "column_axis": -1}, orthogonal)
-    _own_args("jax.constant", {"value": REQUIRED}, lambda kw, s: {"__func__": I.constant_init, "value": kw["value"]})
+    _own_args("jax.constant", {"value": REQUIRED}, lambda kw, s: Use(I.constant_init, {"value": kw["value"]}))
     _own_args("jax.zeros", {}, lambda kw, s: {})
     _own_args("jax.ones", {}, lambda kw, s: {})
 
@@ -318,7 +326,7 @@ def _flux_args():
 
     _own_args("flux.sparse_init", {"sparsity": REQUIRED, "std": 0.01}, sparse)
     _own_args("flux.identity_init", {"gain": 1.0, "shift": 0},
-              lambda kw, s: {"__func__": I.flux_identity_init, "gain": kw["gain"], "shift": kw["shift"]})
+              lambda kw, s: Use(I.flux_identity_init, {"gain": kw["gain"], "shift": kw["shift"]}))
     for n in ("rand32", "randn32", "zeros32", "ones32"):
         _own_args(f"flux.{n}", {}, lambda kw, s: {})
 
@@ -363,24 +371,37 @@ def check_name(name) -> str:
     return name
 
 
-def _framework_kwargs(name, shape, kwargs) -> dict:
-    """A framework name's own arguments (checked, defaults filled in) as the pyjinit function's."""
-    spec, adapt = _ARGS[name]
-    if "generator" in kwargs:
-        raise TypeError(f"{name}: generator= is torch's random generator; pyjinit draws from its own stream "
-                        "(docs/stream.md): pass seed= instead")
-    own = {k: v for k, v in kwargs.items() if k not in COMMON}
-    unknown = sorted(set(own) - set(spec))
-    if unknown:
-        takes = ", ".join(spec) or "no arguments"
-        raise TypeError(f"{name} takes {takes} (and {', '.join(COMMON)}); got {', '.join(unknown)}")
-    filled = {**spec, **own}
-    missing = [k for k, v in filled.items() if v is REQUIRED]
-    if missing:
-        raise TypeError(f"{name} needs {', '.join(missing)}")
-    layout = kwargs.get("layout", "torch")
-    dims = check_dims(shape)
-    return {**{k: v for k, v in kwargs.items() if k in COMMON}, **adapt(filled, I.torch_shape(dims, layout))}
+def resolve(name, shape, kwargs: dict) -> tuple:
+    """(pyjinit function, its keyword arguments) that `name` with `kwargs` means on `shape`: the one place a
+    name is resolved. A framework name's own arguments are checked and mapped (defaults filled in); its table
+    row's fixed values (e.g. the distribution it names) are added, and cannot be overridden."""
+    check_name(name)
+    func, fixed, _ = _REGISTRY[name]
+    if name in _ARGS:
+        spec, adapt = _ARGS[name]
+        if "generator" in kwargs:
+            raise TypeError(f"{name}: generator= is torch's random generator; pyjinit draws from its own stream "
+                            "(docs/stream.md): pass seed= instead")
+        own = {k: v for k, v in kwargs.items() if k not in COMMON}
+        unknown = sorted(set(own) - set(spec))
+        if unknown:
+            takes = ", ".join(spec) or "no arguments"
+            raise TypeError(f"{name} takes {takes} (and {', '.join(COMMON)}); got {', '.join(unknown)}")
+        filled = {**spec, **own}
+        missing = [k for k, v in filled.items() if v is REQUIRED]
+        if missing:
+            raise TypeError(f"{name} needs {', '.join(missing)}")
+        common = {k: v for k, v in kwargs.items() if k in COMMON}
+        dims = I.torch_shape(check_dims(shape), check_choice("layout", kwargs.get("layout", "torch"), I.LAYOUTS))
+        mapped = adapt(filled, dims)
+        if isinstance(mapped, Use):
+            return mapped.func, {**common, **mapped.kwargs}
+        return func, {**fixed, **common, **mapped}
+    if "distribution" in fixed and "distribution" in kwargs and kwargs["distribution"] != fixed["distribution"]:
+        family = {I.xavier_init: "xavier", I.he_init: "he", I.lecun_init: "lecun"}.get(func, name)
+        raise ValueError(f"{name} fixes distribution={fmt(fixed['distribution'])}; "
+                         f"use {family} with distribution= to choose another")
+    return func, {**fixed, **kwargs}
 
 
 def arguments(name) -> dict:
@@ -407,16 +428,8 @@ def init(name, shape, **kwargs):
     >>> init("glorot_uniform", (3, 2), seed=0).shape
     (3, 2)
     """
-    check_name(name)
-    func, fixed, _ = _REGISTRY[name]
-    if name in _ARGS:
-        kwargs = _framework_kwargs(name, shape, kwargs)
-        func = kwargs.pop("__func__", func)
-        fixed = {k: v for k, v in fixed.items() if k != "distribution" or func is _REGISTRY[name][0]}
-    if "distribution" in fixed and "distribution" in kwargs and kwargs["distribution"] != fixed["distribution"]:
-        raise ValueError(f"{name} fixes distribution={fmt(fixed['distribution'])}; "
-                         f"use {name.split('_')[0]} with distribution= to choose another")
-    return func(shape, **{**fixed, **kwargs})
+    func, kw = resolve(name, shape, kwargs)
+    return func(shape, **kw)
 
 
 def init_block(name, shape, index, *, seed, **kwargs):
@@ -433,12 +446,7 @@ def init_block(name, shape, index, *, seed, **kwargs):
     >>> bool((b == w[2:5, 1:3]).all())
     True
     """
-    request = {"index": index, "used": False}
-    token = I._BLOCK.set(request)
-    try:
-        out = init(name, shape, seed=seed, **kwargs)
-    finally:
-        I._BLOCK.reset(token)
-    if not request["used"]:
+    func, kw = resolve(name, shape, {**kwargs, "seed": seed})
+    if func not in I._RUN_NAMES:
         raise ValueError(f"{name} has no block form (its values are not drawn elementwise)")
-    return out
+    return I.block(func, shape, index, kw)

@@ -102,6 +102,22 @@ def check_dims(dims) -> tuple:
     return tuple(int(d) for d in t)
 
 
+LAYOUTS = ("torch", "keras")
+
+
+def torch_shape(shape: tuple, layout: str) -> tuple:
+    """PyTorch-order (out, in, *kernel) shape of a shape in `layout` ('keras': (*kernel, in, out))."""
+    if layout == "keras" and len(shape) >= 2:
+        return (shape[-1], shape[-2]) + shape[:-2]
+    return shape
+
+
+def check_shape(shape, layout) -> tuple:
+    """(layout, PyTorch-order dims) of a shape given in `layout` (checked)."""
+    lay = check_choice("layout", layout, LAYOUTS)
+    return lay, torch_shape(check_dims(shape), lay)
+
+
 DTYPES = ("float16", "float32", "float64")
 
 
@@ -138,6 +154,27 @@ def fan_for_mode(shape: tuple, mode, allowed=FAN_MODES) -> float:
     if m == "fan_avg":
         return (fi + fo) / 2
     return math.sqrt(float(fi) * float(fo))
+
+
+DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
+
+
+def scaled_fan(shape: tuple, mode, distribution, modes=FAN_MODES, distributions=DISTRIBUTIONS) -> tuple:
+    """(n, distribution) of a variance-scaling draw: the fan `mode` picks and the checked distribution."""
+    dist = check_choice("distribution", distribution, distributions)
+    return fan_for_mode(shape, mode, modes), dist
+
+
+def he_gain(gain=None, a=None, nonlinearity="relu") -> float:
+    """He/Kaiming's gain: `gain` if given, else calculate_gain(nonlinearity, a) (a: leaky_relu's slope only)."""
+    if gain is None:
+        nl = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
+        if a is not None and nl != "leaky_relu":
+            raise ValueError(f"a (the negative slope) is only used with nonlinearity 'leaky_relu', got nonlinearity {fmt(nl)}")
+        return calculate_gain(nl, (0 if a is None else a) if nl == "leaky_relu" else None)
+    if a is not None:
+        raise ValueError("give either gain or a (the leaky_relu slope), not both")
+    return check_nonneg("gain", gain)
 
 
 # 1/sqrt(E[f(z)^2]), z ~ N(0, 1), by adaptive quadrature (tests re-derive them by Gauss-Hermite).

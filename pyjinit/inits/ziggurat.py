@@ -15,7 +15,6 @@ import sys
 
 import numpy as np
 
-from .validate import check_seed
 
 N_LAYERS = 256
 R = 3.6541528853610088
@@ -251,7 +250,7 @@ def fallback(key: tuple, k: np.ndarray, i: np.ndarray, x: np.ndarray, s: np.ndar
 
 
 def key_of(seed: int) -> tuple:
-    s = check_seed(seed)
+    s = int(seed)
     return s % 2 ** 64, s >> 64
 
 
@@ -287,14 +286,14 @@ def _map32(key: tuple, h: np.ndarray, out: np.ndarray, where) -> None:
 
 def normal32(seed: int, a: int, m: int, out: np.ndarray) -> None:
     """Standard normals of elements a .. a+m-1 (a a multiple of 8) into the float32 array `out`, from halves."""
-    w = np.random.Philox(key=check_seed(seed), counter=a // 8).random_raw((m + 1) // 2)
+    w = np.random.Philox(key=int(seed), counter=a // 8).random_raw((m + 1) // 2)
     _map32(key_of(seed), _halves(w, 0, m), out, lambda rej: _U64(a) + rej.astype(_U64))
 
 
 def normal32_runs(seed: int, runs: list, out: np.ndarray) -> None:
     """Standard normals of the elements of several runs (k0, m), concatenated into the float32 array `out`:
     the words of each run, then one ziggurat pass over all of them (a tile's rows share the per-call work)."""
-    s = check_seed(seed)
+    s = int(seed)
     h = np.empty(len(out), np.uint32)
     offs, pos = [], 0
     for k0, m in runs:
@@ -315,7 +314,7 @@ def normal32_runs(seed: int, runs: list, out: np.ndarray) -> None:
 
 def normal64(seed: int, a: int, m: int, out: np.ndarray) -> None:
     """Standard normals of elements a .. a+m-1 (a a multiple of 4) into the float64 array `out`, from words."""
-    w = np.random.Philox(key=check_seed(seed), counter=a // 4).random_raw(m)
+    w = np.random.Philox(key=int(seed), counter=a // 4).random_raw(m)
     ix = (w & _U64(511)).astype(np.intp)
     li = ix & 255
     np.multiply(_u53(w), X[li], out=out)

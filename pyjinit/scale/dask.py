@@ -67,13 +67,12 @@ def _is_orthogonal(name) -> bool:
 
 
 def _orthogonal(name, dims, seed, chunks, kw):
-    from ..inits.registry import _ARGS, _framework_kwargs
+    from ..inits.registry import resolve
 
     dt, layout = np.dtype(kw.pop("dtype")), kw.pop("layout")
     kw.pop("backend")
-    if name in _ARGS:
-        kw = _framework_kwargs(name, dims, {**kw, "layout": layout})
-        kw = {k: v for k, v in kw.items() if k not in ("layout", "dtype", "seed", "backend")}
+    _, kw = resolve(name, dims, {**kw, "layout": layout})
+    kw = {k: v for k, v in kw.items() if k not in ("layout", "dtype", "seed", "backend")}
     gain = float(kw.pop("gain", 1.0))
     if kw:
         raise TypeError(f"orthogonal takes gain; got {', '.join(kw)}")
