@@ -19,7 +19,6 @@ initializer each parameter gets is decided by the planner (``pyjinit.inits.plan`
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
@@ -218,26 +217,27 @@ def lsuv_(model, batch, *, seed=None, tol=0.1, max_iter=10, orthogonal=True):
     >>> import torch, pyjinit.torch as pt                                             # doctest: +SKIP
     >>> pt.lsuv_(model, next(iter(loader))[0], seed=0)                                 # doctest: +SKIP
     """
-    from ..inits.validate import check_int, check_real
+    from ..inits.lsuv import check_lsuv_args, lsuv_loop
 
-    tol = check_real("tol", tol, "a number in (0, 1)", lambda v: 0 < v < 1)
-    max_iter = check_int("max_iter", max_iter, 1)
+    check_lsuv_args(tol, max_iter)
     if orthogonal:
         initialize(model, weight="orthogonal", bias="zeros", seed=seed, strict=False)
     targets = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
-    seen = {}
+
+    def variance(i):
+        seen = {}
+        hook = targets[i].register_forward_hook(lambda mod, inp, out: seen.__setitem__("out", out))
+        try:
+            model(batch)
+        finally:
+            hook.remove()
+        return float(seen["out"].double().var(unbiased=False))
+
+    def rescale(i, s):
+        targets[i].weight.div_(s)
+
     with torch.no_grad():
-        for m in targets:
-            hook = m.register_forward_hook(lambda mod, inp, out: seen.__setitem__("out", out))
-            try:
-                for k in range(max_iter + 1):
-                    model(batch)
-                    v = float(seen["out"].double().var(unbiased=False))
-                    if abs(v - 1.0) < tol or v == 0 or k == max_iter:
-                        break
-                    m.weight.div_(math.sqrt(v))
-            finally:
-                hook.remove()
+        lsuv_loop(len(targets), variance, rescale, tol, max_iter)
     return model
 
 

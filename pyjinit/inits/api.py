@@ -20,8 +20,7 @@ import numpy as np
 
 from . import numpy_backend
 from .backend import choose_backend
-from .keys import bias_key
-from .validate import (LAYOUTS, check_choice, check_dims, check_dtype, check_seed, check_shape, fans, fmt,
+from .validate import (LAYOUTS, check_choice, check_dims, check_dtype, check_seed, check_shape, fmt,
                        torch_shape)
 
 def from_torch(a: np.ndarray, layout: str) -> np.ndarray:
@@ -370,36 +369,6 @@ def flux_identity_init(shape, gain=1.0, shift=0, *, dtype=F32, seed=None, backen
             a[(i, i) + centre] = g
         a = np.roll(a, shift, axis=len(dims) - 1)      # Flux dims (k..., in, out): the first is PyTorch's last
     return from_torch(a, lay)
-
-
-PRESETS = ("torch", "keras", "flux", "flax")
-
-
-def layer_init(shape, preset="torch", *, dtype=F32, seed=None, backend=None, layout="torch"):
-    """A layer's default (weight, bias) in a framework; the weight is drawn with `seed`, the bias (length out)
-    with the key ``keys.bias_key(seed)`` (docs/stream.md §6).
-
-    - "torch": ``nn.Linear``/``nn.Conv*``: weight ``kaiming_uniform_(a=sqrt(5))`` = U(+-1/sqrt(fan_in)),
-      bias U(+-1/sqrt(fan_in));
-    - "keras", "flux": glorot_uniform weight, zero bias;
-    - "flax": lecun_normal (variance scaling 1, fan_in, truncated normal) weight, zero bias.
-
-    >>> w, b = layer_init((4, 3), "torch", seed=1); w.shape, b.shape
-    ((4, 3), (4,))
-    """
-    p = check_choice("preset", preset, PRESETS)
-    s = new_seed() if seed is None else seed
-    common = {"dtype": dtype, "seed": s, "backend": backend, "layout": layout}
-    ts = torch_shape(check_dims(shape), layout)
-    out = ts[0] if ts else 1
-    if p == "torch":
-        w = he_init(shape, a=math.sqrt(5.0), nonlinearity="leaky_relu", distribution="uniform", **common)
-        fan_in = fans(ts)[0]
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        b = uniform_init((out,), -bound, bound, dtype=dtype, seed=bias_key(s), backend=backend)
-        return w, b
-    w = variance_scaling_init(shape, **common) if p == "flax" else xavier_init(shape, **common)
-    return w, np.zeros(out, check_dtype(dtype))
 
 
 # The public initializers whose values are drawn elementwise, by the backend name `run` computes them with:

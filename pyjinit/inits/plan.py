@@ -17,9 +17,10 @@ import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .keys import name_key, param_key
-from .registry import check_name
-from .validate import check_choice, check_seed, fmt
+from .api import F32, new_seed
+from .keys import bias_key, name_key, param_key
+from .registry import check_name, init
+from .validate import check_choice, check_seed, check_shape, fans, fmt
 
 KEY_BY = ("position", "name")
 WEIGHT_ROLES = ("weight", "embedding", "rnn_input", "rnn_recurrent", "attn_weight")
@@ -179,3 +180,26 @@ def plan(params, *, seed: int, weight=None, bias=None, preset=None, key_by="posi
         raise TypeError(f"initialize has no rule for parameter {fmt(first.path)} of a {first.module}{more} "
                         "(pass weight=/preset= for it, or strict=False to leave it as it is)")
     return steps, [m.path for m in missing]
+
+
+def layer_init(shape, preset="torch", *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """A layer's default (weight, bias) under a preset of the planner's table (PRESETS): the weight drawn with
+    `seed`, the bias (length out) with the key ``keys.bias_key(seed)`` (docs/stream.md §6).
+
+    - "torch": ``nn.Linear``/``nn.Conv*``: weight ``kaiming_uniform_(a=sqrt(5))`` = U(+-1/sqrt(fan_in)),
+      bias U(+-1/sqrt(fan_in));
+    - "keras", "flux": glorot_uniform weight, zero bias;
+    - "flax": lecun_normal (variance scaling 1, fan_in, truncated normal) weight, zero bias.
+
+    >>> w, b = layer_init((4, 3), "torch", seed=1); w.shape, b.shape
+    ((4, 3), (4,))
+    """
+    p = check_choice("preset", preset, tuple(PRESETS))
+    s = new_seed() if seed is None else check_seed(seed)
+    lay, ts = check_shape(shape, layout)
+    info = {"fan_in": fans(ts)[0]} if len(ts) >= 2 else {}
+    out = ts[0] if ts else 1
+    wname, wkw = _apply(PRESETS[p]["weight"], Param("weight", 1, 0, "weight", "layer", tuple(shape), lay, info))
+    bname, bkw = _apply(PRESETS[p]["bias"], Param("bias", 1, 1, "bias", "layer", (out,), "torch", info))
+    w = init(wname, shape, dtype=dtype, seed=s, backend=backend, layout=lay, **wkw)
+    return w, init(bname, (out,), dtype=dtype, seed=bias_key(s), backend=backend, **bkw)
