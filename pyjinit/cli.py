@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from .training.results import ACTIVATIONS
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):           # bad arguments: one line and exit 2, no traceback
@@ -210,7 +212,7 @@ def _add_train_options(s, epochs):
                    help="conv channels before the dense layers, e.g. 16 32 (3x3, activation, 2x2 max-pool each; NumPy)")
     s.add_argument("--pool-every", type=_POS_INT, default=None,
                    help="max-pool after every N-th conv layer only (default 1: after each), for deep plain CNNs")
-    s.add_argument("--activation", default=None, choices=["relu", "tanh", "sigmoid", "leaky_relu", "gelu"])
+    s.add_argument("--activation", default=None, choices=list(ACTIVATIONS))
     s.add_argument("--optimizer", default=None, choices=["adam", "sgd"])
     s.add_argument("--lr", type=_LR, default=None, help="learning rate (default 1e-3)")
     s.add_argument("--momentum", type=_MOMENTUM, default=None, help="SGD momentum (default 0.9)")
@@ -397,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--conv", type=_POS_INT, nargs="+", default=None,
                    help="diagnose a CNN: conv channels before the dense layers, e.g. 16 16 16 16 (3x3, same padding)")
     s.add_argument("--pool-every", type=_POS_INT, default=1, help="2x2 max-pool after every N-th conv layer (default 1)")
-    s.add_argument("--activation", default="tanh", choices=["relu", "tanh", "sigmoid", "leaky_relu", "gelu"])
+    s.add_argument("--activation", default="tanh", choices=list(ACTIVATIONS))
     s.add_argument("--seed", type=_SEED, default=0)
     s.add_argument("--batch-size", type=_int_at_least(2), default=1000, help="examples in the batch (default 1000)")
     s.add_argument("--data-dir", default=None)
