@@ -4,8 +4,10 @@
 - ``initialize(model, weight=..., bias=..., seed=..., preset=...)``: every parameter of a model in one call.
 - ``initialize_weights(model, method="he", seed=...)``: the form tutorials teach.
 
-Values are computed on the host (float64 for float64 tensors, float32 otherwise) by pyjinit and copied into
-the tensor, whatever its device and dtype (float16 and bfloat16 are rounded from float32). Which stream a
+Values are made where the tensor lives, by torch operations (the stream's torch sampler,
+``pyjinit.frameworks.torch_sampler``: CPU, CUDA through a fused Triton kernel, MPS), equal to the NumPy backend
+(float64 for float64 tensors, float32 otherwise; float16 and bfloat16 are rounded from float32); ``backend=``
+"numpy"/"julia" computes on the host instead and copies. Which stream a
 parameter draws from depends only on the seed and the parameter's place in the model (docs/stream.md §6):
 parameter j (0-based) of the l-th module that owns parameters (1-based, registration order) draws from the key
 ``param_key(seed, l, j)`` (stream v3): the weight of layer l is ``param_key(seed, l, 0)``, as the trainer's, so
@@ -19,15 +21,17 @@ initializer each parameter gets is decided by the planner (``pyjinit.inits.plan`
 """
 from __future__ import annotations
 
+import math
+import sys
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..inits import api
-from ..inits.registry import check_name, init, init_block
+from ..inits import api, numpy_backend
 from ..inits.plan import Param, plan
-from ..inits.validate import check_choice, fans
+from ..inits.registry import COMMON, check_name, init, init_block, resolve
+from ..inits.validate import check_choice, check_real, check_seed, fans, fmt
 
 METHODS = {  # initialize_weights(method=...): (weight initializer, bias initializer); the papers' meaning
     "he": ("torch.kaiming_normal", "zeros"), "kaiming": ("torch.kaiming_normal", "zeros"),
@@ -43,6 +47,9 @@ _WEIGHTED = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
 _RNN = (nn.RNNBase,)
 
 
+SAMPLERS = ("torch", "numpy", "julia", "auto")   # backend= of init_/init_shard_/initialize (None: see init_)
+
+
 def _host_dtype(t: torch.Tensor) -> str:
     return "float64" if t.dtype == torch.float64 else "float32"
 
@@ -53,34 +60,129 @@ def _copy_into(tensor: torch.Tensor, arr: np.ndarray) -> torch.Tensor:
     return tensor
 
 
-def init_(tensor, name: str, *, seed=None, **kw):
+def _check_tensor(tensor, what="tensor"):
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{what} must be a torch.Tensor, got {type(tensor).__name__}")
+    if not tensor.is_floating_point():
+        raise TypeError(f"{what} must have a floating-point dtype, got {tensor.dtype}")
+    if tensor.is_meta:
+        raise ValueError(f"{what} is on the meta device (it has no memory): materialize the model first, e.g. "
+                         "pyjinit.torch.initialize(model, ..., device='cpu')")
+
+
+def _device_draw(name, full: tuple, kw: dict):
+    """What `name` with `kw` draws on the PyTorch-order shape `full`, for the device sampler: (kind, params) of an
+    elementwise draw, ("orthogonal", {"gain"}), or None (sparse, identity: made on the host)."""
+    func, args = resolve(name, full, kw)
+    own = {k: v for k, v in args.items() if k not in COMMON}
+    if func in api._RUN_NAMES:
+        d = numpy_backend.draw_of(api._RUN_NAMES[func], full, **own)
+        return d.kind, d.params
+    if func is api.orthogonal_init:
+        return "orthogonal", {"gain": check_real("gain", own.get("gain", 1.0))}
+    return None
+
+
+def _orthogonal_(tensor: torch.Tensor, key: int, gain: float) -> torch.Tensor:
+    """docs/stream.md §5 on the tensor's device: the normals of `key` (float64 for a float64 tensor, else
+    float32) as a rows x cols matrix, QR of its tall orientation (torch.linalg.qr, in that precision), the Haar
+    sign fix, times gain. Equal to the NumPy backend's to QR rounding (two LAPACKs, or cuSOLVER)."""
+    from . import torch_sampler
+
+    shape = tuple(tensor.shape)
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal needs at least 2 dimensions, got dimensions {fmt(shape)}")
+    rows, cols = shape[0], tensor[0].numel()
+    with torch.no_grad():
+        if rows == 0 or cols == 0:
+            return tensor.zero_()
+        work = torch.float64 if tensor.dtype == torch.float64 else torch.float32
+        m = torch_sampler.sample("normal", {"mean": 0.0, "std": 1.0}, key, 0, rows * cols, work,
+                                 tensor.device).reshape(rows, cols)
+        q, r = torch.linalg.qr(m.T if rows < cols else m)
+        q *= torch.where(torch.diagonal(r) < 0, -1.0, 1.0).to(work)     # Haar sign fix; sign(0) := +1
+        if rows < cols:
+            q = q.T
+        q *= torch.tensor(gain, dtype=work, device=q.device)
+        tensor.copy_(q.reshape(shape))
+    return tensor
+
+
+def _fill(tensor, name: str, seed, kw: dict, full=None, offset=None) -> torch.Tensor:
+    """`tensor` (or, with `full`/`offset`, its block of a `full`-shaped parameter) filled with `name`'s values for
+    `seed`: on the tensor's own device by the torch sampler (backend None or "torch"), or on the host by the
+    NumPy/Julia backend and copied (backend "numpy", "julia", "auto"; also sparse and identity, which have no
+    device form)."""
+    backend = kw.pop("backend", None)
+    if backend is not None:
+        check_choice("backend", backend, SAMPLERS)
+    elif tensor.device.type == "cpu":
+        backend = "numpy"                     # the host is the CPU tensor's device, and NumPy is 6-80x faster there
+    kw.pop("dtype", None)                     # the tensor's dtype decides
+    shape = tuple(tensor.shape)
+    full = shape if full is None else full
+    seed = api.new_seed() if seed is None else check_seed(seed)
+    if backend in (None, "torch"):
+        draw = _device_draw(name, full, kw)
+        if draw is not None and draw[0] != "orthogonal":
+            from . import torch_sampler
+
+            return torch_sampler.fill_block_(tensor, draw[0], draw[1], seed, full, offset or (0,) * len(full))
+        if draw is not None and full == shape:
+            return _orthogonal_(tensor, seed, draw[1]["gain"])
+        if draw is not None:                  # a shard of an orthogonal parameter: the whole, then this part
+            whole = _orthogonal_(torch.empty(full, dtype=tensor.dtype, device=tensor.device), seed, draw[1]["gain"])
+            with torch.no_grad():
+                return tensor.copy_(whole[tuple(slice(o, o + n) for o, n in zip(offset, shape))])
+        backend = "numpy"                     # whole-array draws without a device form: the NumPy backend
+    if full == shape and offset is None:
+        arr = init(name, shape, dtype=_host_dtype(tensor), seed=seed, backend=backend, **kw)
+    else:
+        index = tuple(slice(o, o + n) for o, n in zip(offset, shape))
+        func, _ = resolve(name, full, {**kw, "seed": seed})
+        if func in api._RUN_NAMES:
+            arr = init_block(name, full, index, seed=seed, dtype=_host_dtype(tensor), backend=backend, **kw)
+        else:                                 # sparse, identity: the whole array, then this part
+            arr = init(name, full, dtype=_host_dtype(tensor), seed=seed, backend=backend, **kw)[index]
+    return _copy_into(tensor, arr)
+
+
+def init_(tensor, name: str, *, seed=None, backend=None, **kw):
     """Fill ``tensor`` in place with the initializer ``name`` (any name of ``pyjinit.initializers()``:
     ``"torch.kaiming_uniform"`` with torch's own arguments, ``"he"``, ``"keras.glorot_uniform"``, ...) and return
     it, like ``torch.nn.init.*_``. The tensor's shape is read in PyTorch order ``(out, in, *kernel)``.
+
+    Where the values are made (``backend``):
+
+    - None (default): on the tensor's own device. A CUDA/MPS/other tensor gets the stream's torch sampler
+      (``pyjinit.frameworks.torch_sampler``; fused Triton kernels on CUDA), with no host copy; a CPU tensor gets
+      the NumPy backend (the CPU is its device, and NumPy fills it 6x (normal) to 80x (uniform) faster than torch
+      ops emulating 64-bit Philox; docs/benchmarks.md). Julia is never started.
+    - ``"torch"``: the torch sampler on any device, CPU included. ``"numpy"``, ``"julia"``, ``"auto"``: that host
+      backend, then a copy into the tensor.
+
+    All give the same values (docs/stream.md): bitwise on the CPU; on CUDA bitwise too except float64 truncated
+    normals, whose tails go through ``log`` (85 of 2^22 elements differed, by at most 4 ulp, on an H200);
+    orthogonal to QR rounding (``stream.qr_tolerance``). Sparse and identity are always made on the host (NumPy
+    by default) and copied.
 
     >>> import torch, math
     >>> w = init_(torch.empty(128, 784), "torch.kaiming_uniform", a=math.sqrt(5), seed=0)
     >>> bool(w.abs().max() <= 1 / math.sqrt(784))
     True
     """
-    if not isinstance(tensor, torch.Tensor):
-        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
-    if not tensor.is_floating_point():
-        raise TypeError(f"tensor must have a floating-point dtype, got {tensor.dtype}")
-    if tensor.is_meta:
-        raise ValueError("tensor is on the meta device (it has no memory): materialize the model first, e.g. "
-                         "pyjinit.torch.initialize(model, ..., device='cpu')")
-    arr = init(check_name(name), tuple(tensor.shape), dtype=_host_dtype(tensor), seed=seed, **kw)
-    return _copy_into(tensor, arr)
+    _check_tensor(tensor)
+    return _fill(tensor, check_name(name), seed, {**kw, "backend": backend})
 
 
-def init_shard_(shard, name: str, full_shape, offset, *, seed, **kw):
+def init_shard_(shard, name: str, full_shape, offset, *, seed, backend=None, **kw):
     """Fill ``shard``, the part of a sharded parameter whose full shape is ``full_shape`` starting at
     ``offset`` (one start index per dimension; missing ones are 0), with exactly the values the whole tensor
     would have: ``init_(torch.empty(full_shape), name, seed=seed, **kw)[offset:offset + shard.shape]``,
-    without making the whole tensor (the block API; elementwise initializers only). For FSDP / DTensor:
-    ``init_shard_(p.to_local(), name, p.shape, offset, seed=...)`` with the shard's global offset (for
-    ``Shard(0)`` over ``n`` ranks of ``torch.chunk``: rank ``r`` starts at ``r * ceil(p.shape[0] / n)``).
+    without making the whole tensor (elementwise initializers only), on the shard's device (``backend`` as in
+    ``init_``). For FSDP / DTensor: ``init_shard_(p.to_local(), name, p.shape, offset, seed=...)`` with the shard's
+    global offset (for ``Shard(0)`` over ``n`` ranks of ``torch.chunk``: rank ``r`` starts at
+    ``r * ceil(p.shape[0] / n)``).
 
     >>> import torch                                                                  # doctest: +SKIP
     >>> part = init_shard_(torch.empty(3, 8), "he", (10, 8), (6,), seed=0)            # rows 6..8 of a 10x8 weight
@@ -91,12 +193,14 @@ def init_shard_(shard, name: str, full_shape, offset, *, seed, **kw):
     off = tuple(int(o) for o in offset) + (0,) * (len(full) - len(tuple(offset)))
     if len(off) != len(full) or shard.dim() != len(full):
         raise ValueError(f"shard has {shard.dim()} dimensions, full_shape {len(full)} and offset {len(off)}; they must agree")
-    index = tuple(slice(o, o + n) for o, n in zip(off, shard.shape))
     for i, (o, n, f) in enumerate(zip(off, shard.shape, full)):
         if not 0 <= o <= o + n <= f:
             raise ValueError(f"the shard's dimension {i} (offset {o}, size {n}) does not fit in the full size {f}")
-    arr = init_block(check_name(name), full, index, seed=seed, dtype=_host_dtype(shard), **kw)
-    return _copy_into(shard, arr)
+    name = check_name(name)
+    func, _ = resolve(name, full, {**kw, "seed": seed})
+    if func not in api._RUN_NAMES:
+        raise ValueError(f"{name} has no block form (its values are not drawn elementwise)")
+    return _fill(shard, name, seed, {**kw, "backend": backend}, full, off)
 
 
 def _role(module, pname: str):
@@ -148,7 +252,7 @@ def layers(model) -> list:
 
 
 def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=True, device=None,
-               weight_kwargs=None, bias_kwargs=None, key_by="position"):
+               weight_kwargs=None, bias_kwargs=None, key_by="position", backend=None, skip=None, verbose=True):
     """Initialize every parameter of ``model`` in place, in one call, and return the model.
 
     - ``weight``, ``bias``: initializer names for the weights and biases of Linear, Conv1d/2d/3d,
@@ -170,6 +274,16 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
       parameter's path in the model (``"layers.5.attn.wq.weight"``), which survives splitting the model into
       pipeline stages or changing other layers. Either way the values do not depend on the device, the dtype
       or the order of calls. The presets and rules are the planner's (``pyjinit.inits.plan``).
+    - ``backend``: where values are made, as in ``init_``: None/"torch" on each parameter's own device (no host
+      copy), "numpy"/"julia"/"auto" on the host.
+    - ``skip``: parameters a checkpoint will provide, left as they are: a ``state_dict`` (its keys), a collection
+      of parameter names or a function of the name; with ``verbose`` it says (on stderr) how many it skipped.
+    - Sharded models: a parameter that is a DTensor (FSDP2's ``fully_shard``, ``parallelize_module``'s colwise /
+      rowwise plans, any DeviceMesh with ``Shard``/``Replicate`` placements, uneven shards included) is made
+      shard by shard: each rank fills only its local shard, on its device, with exactly the values of the
+      unsharded parameter (fans from its full shape). Orthogonal, sparse and identity have no shard form: each
+      rank makes the whole parameter (on its device for orthogonal, on the host for the others) and keeps its
+      shard, so their cost is the full parameter per rank.
     - ``device``: for a model on the ``meta`` device (built with ``torch.device("meta")``, no memory), the
       device to materialize it on (``model.to_empty(device=device)``) before initializing it once; BatchNorm
       running statistics are reset.
@@ -196,23 +310,77 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
     elif device is not None:
         model.to(device)
     tensors = dict(model.named_parameters(remove_duplicate=False))
+    skip_test = _skip_test(skip)
+    skipped = []
     for step in steps:                      # every rule was checked (by plan) before anything is written
-        p = tensors[step.param.path]
-        init_(p, step.name, seed=step.key, **step.kwargs)
-        if step.post is not None:
+        if skip_test(step.param.path):
+            skipped.append(step.param)
+            continue
+        local, full, offset = _local_part(tensors[step.param.path])
+        _fill(local, step.name, step.key, {**step.kwargs, "backend": backend}, full, offset)
+        if step.post is not None:           # a slice of the first axis, where this part holds it
             a, b, value = step.post
-            with torch.no_grad():
-                p[a:b].fill_(value)
+            o = offset[0] if offset else 0
+            lo, hi = max(a - o, 0), min(b - o, local.shape[0])
+            if lo < hi:
+                with torch.no_grad():
+                    local[lo:hi].fill_(value)
+    if skipped and verbose:
+        n = sum(math.prod(p.shape) for p in skipped)
+        print(f"pyjinit.torch.initialize: skipped {len(skipped)} parameters ({n:,} values) that skip= names; "
+              f"initialized {len(steps) - len(skipped)}", file=sys.stderr)
     return model
 
 
-def lsuv_(model, batch, *, seed=None, tol=0.1, max_iter=10, orthogonal=True):
+def _skip_test(skip):
+    """A predicate on a parameter's path from `skip`: None, a state_dict (its keys), a collection of names, or a
+    function of the name."""
+    if skip is None:
+        return lambda name: False
+    if callable(skip) and not isinstance(skip, (dict, set, frozenset, list, tuple)):
+        return lambda name: bool(skip(name))
+    if isinstance(skip, (str, bytes)):
+        raise TypeError("skip must be a state_dict, a collection of parameter names or a function of the name, "
+                        f"got the string {skip!r} (wrap one name in a list)")
+    try:
+        names = frozenset(skip.keys() if hasattr(skip, "keys") else skip)
+    except TypeError:
+        raise TypeError("skip must be a state_dict, a collection of parameter names or a function of the name, "
+                        f"got {type(skip).__name__}") from None
+    return lambda name: name in names
+
+
+def _local_part(p: torch.Tensor):
+    """(the tensor to write, the parameter's full PyTorch-order shape, this part's offset in it or None): a
+    DTensor parameter (FSDP2, tensor parallelism, any DeviceMesh and Shard/Replicate placements) gives its local
+    shard and the shard's global offset, so each rank makes only its shard, from the full shape's fans."""
+    try:
+        from torch.distributed.tensor import DTensor
+    except ImportError:                     # torch built without distributed
+        return p, None, None
+    if not isinstance(p, DTensor):
+        return p, None, None
+    from torch.distributed.tensor import Partial
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+    if any(isinstance(pl, Partial) for pl in p.placements):
+        raise ValueError("a parameter with a Partial placement has no values of its own to initialize")
+    full = tuple(p.shape)
+    local = p.to_local()
+    shape, offset = compute_local_shape_and_global_offset(full, p.device_mesh, p.placements)
+    if tuple(shape) != tuple(local.shape):
+        raise ValueError(f"the local shard has shape {tuple(local.shape)}, its placements give {tuple(shape)}")
+    return local, full, tuple(int(o) for o in offset)
+
+
+def lsuv_(model, batch, *, seed=None, tol=0.1, max_iter=10, orthogonal=True, backend=None):
     """LSUV (Mishkin & Matas 2016) for a PyTorch model, in place: orthonormal weights and zero biases
     (``initialize(model, weight="orthogonal", seed=seed)``, unless ``orthogonal=False``), then, for each Linear
     and Conv layer in order, the weight divided by the std of the layer's output on ``batch`` (a forward hook)
-    until that variance is within ``tol`` of 1, at most ``max_iter`` times. The same algorithm as the trainer's
-    ``init="lsuv"`` (training/lsuv.py): for the MNIST MLP and the same batch, the same weights (to float32
-    rounding of the two matrix products). Returns the model.
+    until that variance is within ``tol`` of 1, at most ``max_iter`` times: the one LSUV loop (inits/lsuv.py),
+    as the trainer's ``init="lsuv"``. For the MNIST MLP, the same batch and ``backend="numpy"`` (the trainer's
+    orthogonal start; the default makes it on the model's device, equal to QR rounding), the same weights to
+    float32 rounding of the two matrix products. Returns the model.
 
     >>> import torch, pyjinit.torch as pt                                             # doctest: +SKIP
     >>> pt.lsuv_(model, next(iter(loader))[0], seed=0)                                 # doctest: +SKIP
@@ -221,7 +389,7 @@ def lsuv_(model, batch, *, seed=None, tol=0.1, max_iter=10, orthogonal=True):
 
     check_lsuv_args(tol, max_iter)
     if orthogonal:
-        initialize(model, weight="orthogonal", bias="zeros", seed=seed, strict=False)
+        initialize(model, weight="orthogonal", bias="zeros", seed=seed, strict=False, backend=backend)
     targets = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
 
     def variance(i):

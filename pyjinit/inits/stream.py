@@ -342,6 +342,18 @@ class TruncNormal:
         return np.clip(x, inner_bound(dtype, self.lo, True), inner_bound(dtype, self.hi, False), out=x)
 
 
+QR_TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
+
+
+def qr_tolerance(dtype) -> float:
+    """The absolute tolerance within which two implementations of orthogonal (docs/stream.md §5) agree, element
+    for element: a QR by another LAPACK, cuSOLVER or Julia's rounds differently, and a Gaussian matrix's
+    conditioning can amplify that beyond a few ulps. 1e-5 for float32/float16 (working precision float32),
+    1e-10 for float64. Measured: torch's CPU LAPACK against NumPy's, 10x64 to 256x256, at most 7.2e-7 (float32)
+    and 4.1e-15 (float64); Julia's against NumPy's within the same bounds (tests/inits/test_cross_backend.py)."""
+    return QR_TOLERANCE["float64" if np.dtype(dtype) == np.float64 else "float32"]
+
+
 def bounded(w: np.ndarray, n) -> np.ndarray:
     """floor(w * n / 2^64) for words w and 0 < n < 2^32: an integer in [0, n) from one word."""
     n = np.asarray(n, dtype=_U64)

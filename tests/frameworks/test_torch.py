@@ -8,6 +8,8 @@ checked exactly; deterministic initializers are compared element for element.
 import math
 
 import numpy as np
+
+from pyjinit.inits.stream import qr_tolerance
 import pytest
 
 torch = pytest.importorskip("torch", reason="torch is not installed (.ci/run installs the CPU build)")
@@ -142,6 +144,9 @@ def test_default_mnist_network_equals_the_trainers(init):
         m = pt.initialize(mnist_mlp(), weight=init, weight_kwargs=kw, seed=11)
     ws = initial_weights([784, 128, 64, 10], init, None, 11, backend="numpy")
     for layer, w in zip((m[0], m[2], m[4]), ws):
+        if init == "orthogonal":        # a QR on another LAPACK: within the stream's stated tolerance
+            assert np.abs(layer.weight.detach().numpy() - w).max() <= qr_tolerance(w.dtype)
+            continue
         assert np.array_equal(layer.weight.detach().numpy(), w)
         assert not layer.bias.detach().numpy().any()
 
@@ -295,7 +300,7 @@ def test_lsuv_for_a_torch_model_matches_the_trainers(small_data):
     ref = initial_weights([784, 128, 64, 10], "lsuv", None, 6, backend="numpy", data=(x, y), activation="tanh")
     model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.Tanh(), torch.nn.Linear(128, 64), torch.nn.Tanh(),
                                 torch.nn.Linear(64, 10))
-    pt.lsuv_(model, torch.from_numpy(batch), seed=6)
+    pt.lsuv_(model, torch.from_numpy(batch), seed=6, backend="numpy")      # the trainer's orthogonal start
     for layer, w in zip((model[0], model[2], model[4]), ref):
         assert np.allclose(layer.weight.detach().numpy(), w, rtol=1e-4, atol=1e-7)
     with torch.no_grad():
@@ -326,3 +331,79 @@ def test_diagnose_a_torch_model_matches_the_numpy_diagnostics(small_data):
                                torch.nn.Linear(4 * 28 * 28, 10))
     cr = pt.diagnose_model(conv, torch.from_numpy(x).reshape(-1, 1, 28, 28), torch.from_numpy(y.astype(np.int64)))
     assert cr[0]["module"] == "Conv2d" and 0 <= cr[0]["dead"] <= 1 and cr[0]["grad_weight_std"] > 0
+
+
+# --- values made on the tensor's device (the torch sampler) -----------------------------------------------------
+
+DEVICE_CASES = [("he", {}), ("torch.kaiming_uniform", {"a": math.sqrt(5)}), ("keras.glorot_normal", {}),
+                ("torch.trunc_normal", {"std": 0.02}), ("torch.normal", {"std": 0.5}), ("uniform", {"low": -1.0}),
+                ("zeros", {}), ("jax.lecun_normal", {}), ("xavier", {"distribution": "normal"})]
+
+
+def _no_host_copy(monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("a host array was copied into the tensor")
+
+    import pyjinit.frameworks.torch as impl
+
+    monkeypatch.setattr(impl, "_copy_into", refuse)
+
+
+@pytest.mark.parametrize("name, kw", DEVICE_CASES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+def test_init_makes_values_on_the_tensor_device_equal_to_numpy(name, kw, dtype, monkeypatch):
+    """init_ with the torch sampler (the default on a non-CPU device) never copies a host array in, and equals
+    the NumPy backend bitwise on the CPU (bfloat16: the float32 values rounded by torch)."""
+    host = pt.init_(torch.empty(37, 53, dtype=dtype), name, seed=2**100 + 7, backend="numpy", **kw)
+    _no_host_copy(monkeypatch)
+    dev = pt.init_(torch.empty(37, 53, dtype=dtype), name, seed=2**100 + 7, backend="torch", **kw)
+    assert torch.equal(dev, host)
+
+
+def test_initialize_on_the_device_equals_the_host_path_and_copies_nothing(monkeypatch):
+    tr = torch.nn.Transformer(d_model=16, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=32)
+    host = {n: p.detach().clone() for n, p in pt.initialize(tr, preset="torch", seed=3, backend="numpy").named_parameters()}
+    _no_host_copy(monkeypatch)
+    dev = dict(pt.initialize(tr, preset="torch", seed=3, backend="torch").named_parameters())
+    assert all(torch.equal(dev[n], host[n]) for n in host)
+
+
+def test_shards_on_the_device_equal_the_whole_tensor(monkeypatch):
+    _no_host_copy(monkeypatch)
+    whole = pt.init_(torch.empty(10, 7), "torch.kaiming_normal", seed=9, backend="torch")
+    for off in ((0, 0), (3, 2), (9, 6)):
+        part = pt.init_shard_(torch.empty(1 if off[0] == 9 else 4, 1 if off[1] == 6 else 3), "torch.kaiming_normal",
+                              (10, 7), off, seed=9, backend="torch")
+        assert torch.equal(part, whole[off[0]:off[0] + part.shape[0], off[1]:off[1] + part.shape[1]])
+
+
+def test_orthogonal_on_the_device_is_orthonormal_and_close_to_numpy():
+    for shape, dtype in (((64, 200), torch.float32), ((200, 64), torch.float64), ((8, 4, 3, 3), torch.float32)):
+        t = pt.init_(torch.empty(shape, dtype=dtype), "orthogonal", seed=4, gain=2.0, backend="torch")
+        ref = pj.orthogonal_init(shape, seed=4, gain=2.0, dtype=str(dtype).split(".")[1], backend="numpy")
+        assert np.abs(t.numpy() - ref).max() <= 2.0 * qr_tolerance(ref.dtype)
+        m = t.reshape(shape[0], -1).double() / 2.0
+        small = m @ m.T if shape[0] <= m.shape[1] else m.T @ m
+        assert torch.allclose(small, torch.eye(small.shape[0], dtype=torch.float64), atol=1e-5)
+
+
+def test_backend_argument_is_checked():
+    with pytest.raises(ValueError, match="backend must be one of torch, numpy, julia, auto"):
+        pt.init_(torch.empty(3, 3), "he", seed=0, backend="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (bench/gpu.py runs this on a GPU machine)")
+def test_cuda_model_is_made_on_the_gpu_without_host_copies(monkeypatch):
+    """A model on cuda: every parameter made on the GPU (no host array copied in), equal to the CPU sampler's
+    values: bitwise for uniform draws, within 1 ulp of the output for normals and truncated normals
+    (log/exp on the GPU; docs/stream.md)."""
+    def model():
+        return torch.nn.Sequential(torch.nn.Linear(256, 512), torch.nn.GELU(), torch.nn.Linear(512, 256),
+                                   torch.nn.LayerNorm(256))
+    cpu = pt.initialize(model(), weight="he", bias="torch.uniform", seed=5)
+    _no_host_copy(monkeypatch)
+    gpu = pt.initialize(model().cuda(), weight="he", bias="torch.uniform", seed=5)
+    for (n, a), (_, b) in zip(cpu.named_parameters(), gpu.named_parameters()):
+        b = b.detach().cpu()
+        ulp = torch.finfo(a.dtype).eps * a.detach().abs().clamp_min(torch.finfo(a.dtype).tiny)
+        assert ((a.detach() - b).abs() <= ulp).all(), n
