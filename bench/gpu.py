@@ -385,6 +385,104 @@ def cpu(log2n: int, reps: int, deadline: float) -> dict:
 
 # --- report -------------------------------------------------------------------------------------------------------
 
+class _GPTish:
+    """A GPT-2-shaped stack of plain modules (Embedding, LayerNorm, Linear): `layers` blocks of width `d`."""
+
+    @staticmethod
+    def build(d: int, layers: int, vocab: int):
+        import torch
+        from torch import nn
+
+        blocks = []
+        for _ in range(layers):
+            blocks += [nn.LayerNorm(d), nn.Linear(d, 3 * d), nn.Linear(d, d), nn.LayerNorm(d), nn.Linear(d, 4 * d),
+                       nn.Linear(4 * d, d)]
+        return nn.Sequential(nn.Embedding(vocab, d), *blocks, nn.LayerNorm(d), nn.Linear(d, vocab, bias=False))
+
+
+def models(quick: bool, deadline: float, device: str = "cuda") -> dict:
+    """Whole models on cuda: pyjinit.torch.initialize(preset="torch") against torch's construction-time init, for
+    a GPT-2-small-shaped model on cuda and a 1.3B-parameter one built on meta (initialize(..., device="cuda") vs
+    torch building it on cuda); orthogonal 4096^2 against torch.nn.init.orthogonal_; and the CUDA tests of
+    tests/frameworks/test_torch.py."""
+    import torch
+
+    import pyjinit.torch as pt
+
+    out = {}
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    backend = None if device == "cuda" else "torch"          # on the CPU: time the torch sampler itself
+    cfgs = {"gpt2-small": (768, 12, 50257), "1.3B": (2048, 24, 50257)} if not quick else {"tiny": (64, 2, 1000)}
+    for name, (d, L, V) in cfgs.items():
+        if time.perf_counter() > deadline:
+            out[name] = {"note": "out of time"}
+            continue
+        with torch.device(device):
+            m = _GPTish.build(d, L, V)
+        n = sum(p.numel() for p in m.parameters())
+
+        def native():
+            with torch.device(device):
+                _GPTish.build(d, L, V)
+
+        def ours_on_cuda():
+            pt.initialize(m, preset="torch", seed=0, verbose=False, backend=backend)
+
+        def ours_from_meta():
+            with torch.device("meta"):
+                mm = _GPTish.build(d, L, V)
+            pt.initialize(mm, preset="torch", seed=0, device=device, verbose=False, backend=backend)
+
+        ours_on_cuda()                                   # compile the kernels
+        row = {"params": n}
+        for label, fn in (("native_build_s", native), ("initialize_s", ours_on_cuda),
+                          ("meta_initialize_s", ours_from_meta)):
+            best = math.inf
+            for _ in range(3):
+                sync()
+                t = time.perf_counter()
+                fn()
+                sync()
+                best = min(best, time.perf_counter() - t)
+            row[label] = best
+        row["ratio_initialize"] = row["initialize_s"] / row["native_build_s"]
+        row["ratio_meta"] = row["meta_initialize_s"] / row["native_build_s"]
+        out[name] = row
+        del m
+        if device == "cuda":
+            torch.cuda.empty_cache()
+    if time.perf_counter() < deadline:
+        k = 512 if quick else 4096
+        w = torch.empty(k, k, device=device)
+        best_t, best_o = math.inf, math.inf
+        pt.init_(w, "orthogonal", seed=1, backend=backend)
+        torch.nn.init.orthogonal_(w)
+        for _ in range(3):
+            sync()
+            t = time.perf_counter()
+            torch.nn.init.orthogonal_(w)
+            sync()
+            best_t = min(best_t, time.perf_counter() - t)
+            t = time.perf_counter()
+            pt.init_(w, "orthogonal", seed=1, backend=backend)
+            sync()
+            best_o = min(best_o, time.perf_counter() - t)
+        import pyjinit as pj
+        from pyjinit.inits.stream import qr_tolerance
+
+        host = pj.orthogonal_init((k, k), seed=1, backend="numpy")
+        out["orthogonal"] = {"n": k, "pyjinit_s": best_o, "torch_s": best_t, "ratio": best_o / best_t,
+                             "max_abs_diff_vs_numpy": float((w.cpu().numpy() - host).__abs__().max()),
+                             "tolerance": qr_tolerance("float32")}
+    t = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/frameworks/test_torch.py",
+                        "-k", "cuda or device or shard"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=max(30.0, deadline - time.perf_counter() + 30))
+    tail = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else p.stderr[-300:]
+    out["tests"] = {"summary": tail, "returncode": p.returncode, "seconds": round(time.perf_counter() - t, 1)}
+    return out
+
+
 def _f(x, fmt="{:.3g}"):
     return fmt.format(x) if isinstance(x, (int, float)) else "–"
 
@@ -400,6 +498,24 @@ def markdown(r: dict) -> str:
         L += [f"Note: {t['note']}", ""]
     for f in t.get("failures", []):
         L.append(f"- {f}")
+    m = r.get("models", {})
+    if m and "note" not in m:
+        L += ["## Whole models and orthogonal on CUDA (pyjinit.torch)", "",
+              "| model | parameters | torch builds it on cuda s | initialize(preset='torch') s | ratio | "
+              "initialize(meta, device='cuda') s | ratio |", "|---|---|---|---|---|---|---|"]
+        for k, v in m.items():
+            if isinstance(v, dict) and "params" in v:
+                L.append(f"| {k} | {v['params']:,} | {_f(v['native_build_s'])} | {_f(v['initialize_s'])} | "
+                         f"{_f(v['ratio_initialize'])} | {_f(v['meta_initialize_s'])} | {_f(v['ratio_meta'])} |")
+        o = m.get("orthogonal")
+        if o:
+            L += ["", f"Orthogonal {o['n']}x{o['n']} float32 on cuda: pyjinit {_f(o['pyjinit_s'])} s, "
+                      f"torch.nn.init.orthogonal_ {_f(o['torch_s'])} s, ratio {_f(o['ratio'])}; max difference from "
+                      f"the NumPy backend {_f(o['max_abs_diff_vs_numpy'])} (tolerance {o['tolerance']})."]
+        if m.get("tests"):
+            L += ["", f"tests/frameworks/test_torch.py -k 'cuda or device or shard' on this machine: "
+                      f"{m['tests']['summary']}"]
+        L.append("")
     a = r.get("agreement", {})
     L += ["## CUDA against the NumPy backend", ""]
     if "rows" in a:
@@ -479,6 +595,8 @@ def main(argv=None) -> int:
     ap.add_argument("--budget", type=float, default=None, help="seconds for the whole run (default 330, quick 240)")
     ap.add_argument("--no-tests", action="store_true")
     ap.add_argument("--variants", action="store_true", help="also time kernel variants (table loads, warps, block)")
+    ap.add_argument("--only", nargs="*", default=None,
+                    help="run only these sections: tests agreement torch jax models cpu (default: all)")
     args = ap.parse_args(argv)
 
     import torch
@@ -492,17 +610,25 @@ def main(argv=None) -> int:
          "machine": (torch.cuda.get_device_name(0) if cuda else "no CUDA device") + f", {os.cpu_count()} CPUs, "
                     f"{platform.python_implementation()} {platform.python_version()}"}
     t0 = time.perf_counter()
-    if not args.no_tests:
+    want = (lambda sec: args.only is None or sec in args.only)
+    if not args.no_tests and want("tests"):
         r["tests"] = run_tests(min(g.left() - 60, 100.0 if args.quick else 170.0))
         print(f"tests: {r['tests'].get('passed')} passed, {r['tests'].get('failed')} failed "
               f"({r['tests']['seconds']} s)", flush=True)
-    if cuda:
+    if cuda and want("models"):
+        try:
+            r["models"] = models(args.quick, g.section(150))
+        except Exception as e:
+            r["models"] = {"error": _err(e)}
+        print("models done", json.dumps(r["models"], default=str), flush=True)
+    if cuda and want("agreement"):
         try:
             r["agreement"] = agreement(1 << (16 if args.quick else 22), g.section(40))
             r["agreement"]["path"] = ts.path_for("cuda")
         except Exception as e:
             r["agreement"] = {"error": _err(e)}
         print("agreement done", flush=True)
+    if cuda and want("torch"):
         try:
             r["torch_cuda"] = torch_cuda(20 if args.quick else 28, 3 if args.quick else 5, g.section(60))
         except Exception as e:
@@ -514,15 +640,17 @@ def main(argv=None) -> int:
             r["profile_ms"] = {"error": _err(e)}
         if args.variants:
             r["variants"] = variants(16 if args.quick else 28, g.section(60))
+    if cuda and want("jax"):
         r["jax"] = jax_gpu(20 if args.quick else 26, 3 if args.quick else 5, g.section(60))
         print("jax done", flush=True)
-    else:
+    if not cuda:
         note = "no CUDA device: skipped"
-        r["agreement"], r["torch_cuda"], r["jax"] = {"note": note}, {"note": note}, {"note": note}
-    try:
-        r["cpu"] = cpu(18 if args.quick else 24, r["cpu_reps"], g.section(60))
-    except Exception as e:
-        r["cpu"] = {"error": _err(e)}
+        r["agreement"], r["torch_cuda"], r["jax"], r["models"] = {"note": note}, {"note": note}, {"note": note}, {"note": note}
+    if want("cpu"):
+        try:
+            r["cpu"] = cpu(18 if args.quick else 24, r["cpu_reps"], g.section(60))
+        except Exception as e:
+            r["cpu"] = {"error": _err(e)}
     r["seconds"] = round(time.perf_counter() - t0, 1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
