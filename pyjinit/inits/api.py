@@ -374,3 +374,11 @@ def flux_identity_init(shape, gain=1.0, shift=0, *, dtype=F32, seed=None, backen
 # The public initializers whose values are drawn elementwise, by the backend name `run` computes them with:
 # the ones with a block form.
 _RUN_NAMES = {globals()[name]: name for name in numpy_backend.BLOCKWISE}
+
+
+def julia_name(func):
+    """The JInit function computing the public initializer `func` (its backend name), or None for one computed
+    in Python only (flux_identity_init, pretrained_init)."""
+    if func in _RUN_NAMES:
+        return _RUN_NAMES[func]
+    return {orthogonal_init: "orthogonal_init", sparse_init: "sparse_init", identity_init: "identity_init"}.get(func)

@@ -260,9 +260,11 @@ def ensure_flux(jl) -> None:
 
 
 def flux_epochs(weights, x_train, y_train, x_test, y_test, *, hidden, activation, optimizer, lr, momentum,
-                batch_size, epochs, seed, conv=(), pool_every=1, classes=10):
-    """Train with Flux through JInit's extension, starting from `weights` (the arrays the NumPy trainer would
-    start from), one epoch per Julia call so that Python (and Ctrl-C) gets control between epochs. Yields,
+                batch_size, epochs, seed, conv=(), pool_every=1, classes=10, draws=None):
+    """Train with Flux through JInit's extension, one epoch per Julia call so that Python (and Ctrl-C) gets
+    control between epochs. The network starts from `draws` when given — per layer (JInit function name,
+    keyword arguments): JInit makes layer l's weight itself from the key param_key(seed, l, 0), so no array
+    crosses from Python — else from `weights` (the arrays the NumPy trainer starts from). Yields,
     per epoch, (row, diverged): row = (epoch, train_loss, test_loss, test_accuracy, seconds) or None,
     diverged None or (epoch, step) (then the training stops). With `conv`, the CNN of pyjinit's trainer
     (CrossCor + MaxPool in Flux; conv weights go over in PyTorch order and are reversed to Flux's there)."""
@@ -270,12 +272,20 @@ def flux_epochs(weights, x_train, y_train, x_test, y_test, *, hidden, activation
     ensure_flux(jl)
     import juliacall
 
+    init = jl.JInit.he_init                        # flux_trainer's default; unused when weights are given
+    if draws is not None:
+        # layer l's Flux init: rng -> (dims...) -> JInit.f(rng, Float32, dims...; kw...), bound to its key by the
+        # extension (layer_init); Flux passes Flux-order dims, which JInit reads as the logical PyTorch order
+        bind = jl.seval("(f; kw...) -> rng -> (dims...) -> f(rng, Float32, dims...; kw...)")
+        init = tuple(bind(getattr(jl.JInit, name), **kw) for name, kw in draws)
+        weights = None
     try:
         trainer = jl.JInit.flux_trainer(
             # ndarrays arrive as PyArray and tuples as Tuple (PythonCall's rules); a list would be a PyList of Py
             x_train.T, y_train, x_test.T, y_test, hidden=tuple(int(h) for h in hidden),
             activation=activation, optimizer=optimizer, lr=lr, momentum=momentum,
-            batch_size=batch_size, seed=seed, weights=tuple(np.asarray(w, np.float32) for w in weights),
+            batch_size=batch_size, seed=seed, init=init,
+            weights=None if weights is None else tuple(np.asarray(w, np.float32) for w in weights),
             conv=tuple(int(c) for c in conv), pool_every=int(pool_every), classes=int(classes))
         epoch_b = getattr(jl.JInit, "flux_epoch!")
         for epoch in range(1, epochs + 1):

@@ -43,6 +43,20 @@ def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None, dat
         shapes = [(sizes[l], sizes[l - 1]) for l in range(1, len(sizes))]
     if isinstance(init, str) and init == "lsuv":
         return _lsuv_weights(shapes, init_kwargs, seed, backend, data, activation, pool_every)
+    out = []
+    for l, (shape, spec, kw) in enumerate(_layer_specs(shapes, init, init_kwargs), start=1):
+        if isinstance(spec, str):
+            out.append(init_by_name(spec, shape, seed=param_key(seed, l, 0), backend=backend, **kw))
+        else:
+            from ..inits.api import pretrained_init
+
+            out.append(pretrained_init(np.asarray(spec, dtype=np.float32), shape))
+    return out
+
+
+def _layer_specs(shapes: list, init, init_kwargs) -> list:
+    """[(shape, name or array, kwargs)] per layer: `init` and `init_kwargs` spread over the layers, with the
+    trainer's meaning of plain "uniform"/"normal" (TRAIN_DEFAULTS) and sparse's default sparsity 0.5."""
     n = len(shapes)
     inits = list(init) if isinstance(init, (list, tuple)) else [init] * n
     if len(inits) != n:
@@ -51,17 +65,33 @@ def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None, dat
     if len(kws) != n:
         raise ValueError(f"init_kwargs must be one dict, or a list of {n} (one per layer), got {len(kws)}")
     out = []
-    for l, (spec, kw) in enumerate(zip(inits, kws), start=1):
-        shape = shapes[l - 1]
+    for shape, spec, kw in zip(shapes, inits, kws):
         if isinstance(spec, str):
             kw = dict(TRAIN_DEFAULTS.get(spec, {}) if kw is None else kw)
             if "sparse" in spec and "sparsity" not in kw and "nonzeros" not in kw:
                 kw["sparsity"] = 0.5
-            out.append(init_by_name(spec, shape, seed=param_key(seed, l, 0), backend=backend, **kw))
-        else:
-            from ..inits.api import pretrained_init
+        out.append((shape, spec, kw))
+    return out
 
-            out.append(pretrained_init(np.asarray(spec, dtype=np.float32), shape))
+
+def julia_draws(shapes: list, init, init_kwargs):
+    """Per layer, the JInit function and keyword arguments that make its weight (Flux then makes the weights
+    itself, each from its layer's key param_key(seed, l, 0): no arrays cross from Python), or None when a layer's
+    init has no JInit function (lsuv, a pretrained array, a Python-only name)."""
+    from ..inits.api import julia_name
+    from ..inits.registry import COMMON, resolve
+
+    if isinstance(init, str) and init in TRAIN_ONLY:
+        return None
+    out = []
+    for shape, spec, kw in _layer_specs(shapes, init, init_kwargs):
+        if not isinstance(spec, str):
+            return None
+        func, args = resolve(spec, shape, kw)
+        name = julia_name(func)
+        if name is None:
+            return None
+        out.append((name, {k: v for k, v in args.items() if k not in COMMON}))
     return out
 
 
@@ -153,8 +183,14 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     from ..inits.backend import choose_backend
 
     which = choose_backend(backend)
-    weights = initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which, data=(x_train, y_train),
-                              activation=cfg.activation, shapes=shapes, pool_every=cfg.pool_every)
+    dense = shapes or [(sizes[l], sizes[l - 1]) for l in range(1, len(sizes))]
+    draws = julia_draws(dense, cfg.init, cfg.init_kwargs) if which == "julia" else None
+
+    def weights_here():
+        return initial_weights(sizes, cfg.init, cfg.init_kwargs, cfg.seed, backend=which, data=(x_train, y_train),
+                               activation=cfg.activation, shapes=shapes, pool_every=cfg.pool_every)
+
+    weights = None if draws is not None else weights_here()
     bar = _progress if _progress is not None else progress.bar(
         cfg.epochs, f"init={cfg.init if isinstance(cfg.init, str) else 'per layer'}", verbose, unit="epoch")
     lines = _progress is None
@@ -163,13 +199,14 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
             from ..julia import bridge
 
             try:
-                return _train_flux(cfg, weights, x_train, y_train, x_test, y_test, bar, lines)
+                return _train_flux(cfg, weights, draws, x_train, y_train, x_test, y_test, bar, lines)
             except bridge.FluxUnavailable as e:
                 if backend == "julia":
                     raise
                 from ..support.messages import warn
 
                 warn(f"pyjinit: training with NumPy instead of Flux (same weights, same batches): {e}")
+        weights = weights_here() if weights is None else weights
         return _train_numpy(cfg, weights, x_train, y_train, x_test, y_test, bar, lines, blas_threads)
     finally:
         if _progress is None:
@@ -182,8 +219,9 @@ def _epoch_line(bar, cfg, row) -> None:
               f"test acc {100 * acc:6.2f}%  ({seconds:.2f} s)")
 
 
-def _train_flux(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_lines) -> TrainResult:
-    """Flux through JInit's extension, one epoch per Julia call (Ctrl-C works between epochs)."""
+def _train_flux(cfg, weights, draws, x_train, y_train, x_test, y_test, bar, per_epoch_lines) -> TrainResult:
+    """Flux through JInit's extension, one epoch per Julia call (Ctrl-C works between epochs); JInit makes the
+    weights from `draws` (julia_draws) when given, else Flux starts from `weights`."""
     from ..julia import bridge
 
     res = TrainResult(cfg.to_dict(), "julia", n_train=len(x_train), n_test=len(x_test))
@@ -191,7 +229,7 @@ def _train_flux(cfg, weights, x_train, y_train, x_test, y_test, bar, per_epoch_l
                                             activation=cfg.activation, optimizer=cfg.optimizer, lr=cfg.lr,
                                             momentum=cfg.momentum, batch_size=cfg.batch_size, epochs=cfg.epochs,
                                             seed=cfg.seed, conv=cfg.conv, pool_every=cfg.pool_every,
-                                            classes=cfg.classes):
+                                            classes=cfg.classes, draws=draws):
         if diverged is not None:
             res.diverged = {"epoch": diverged[0], "step": diverged[1], "loss": DIVERGED}
             bar.write(f"epoch {diverged[0]}: the loss became non-finite at step {diverged[1]}; stopped (diverged)")

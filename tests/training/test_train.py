@@ -199,3 +199,42 @@ def test_flux_training_matches_numpy_start(juliacall_jl, small_data):
     assert a.backend == "julia"
     assert math.isclose(a.history[0]["train_loss"], b.history[0]["train_loss"], rel_tol=1e-3)
     assert abs(a.final_accuracy - b.final_accuracy) <= 0.02
+
+
+JULIA_DRAW_CASES = ("he", "uniform", "keras.he_normal", "orthogonal", "sparse", "torch.kaiming_uniform")
+
+
+def test_julia_draws_are_the_trainers_weights():
+    """Flux training gets, per layer, a JInit function and its arguments (JInit makes the weight from the layer's
+    key itself, no array crosses from Python): with the NumPy backend's twin of each, they are the NumPy
+    trainer's initial weights; lsuv and pretrained arrays have none (their weights go over as arrays)."""
+    from pyjinit.inits import numpy_backend as nb
+
+    shapes = [(32, 784), (10, 32)]
+    for init in JULIA_DRAW_CASES:
+        draws = T.julia_draws(shapes, init, None)
+        ws = T.initial_weights([784, 32, 10], init, None, 5, backend="numpy")
+        for l, ((name, kw), shape, w) in enumerate(zip(draws, shapes, ws), start=1):
+            got = nb.INITIALIZERS[name](shape, np.dtype("float32"), pj.param_key(5, l, 0), **kw)
+            assert np.array_equal(got, w), (init, l)
+    assert T.julia_draws(shapes, "lsuv", None) is None
+    assert T.julia_draws(shapes, [np.zeros(s, np.float32) for s in shapes], None) is None
+
+
+def test_julia_draws_made_by_jinit_equal_the_trainers_weights(julia):
+    """The same draws computed by JInit (a Julia subprocess): the Flux network's starting weights."""
+    from pyjinit.julia.process import Call, run_calls
+
+    shapes = [(32, 784), (10, 32)]
+    calls, expect = [], []
+    for init in JULIA_DRAW_CASES:
+        ws = T.initial_weights([784, 32, 10], init, None, 5, backend="numpy")
+        for l, ((name, kw), shape) in enumerate(zip(T.julia_draws(shapes, init, None), shapes), start=1):
+            calls.append(Call(name, shape, "float32", pj.param_key(5, l, 0), kw))
+            expect.append((init, ws[l - 1]))
+    from pyjinit.inits.stream import qr_tolerance
+
+    for (init, w), got in zip(expect, run_calls(calls, julia=julia)):
+        # docs/stream.md: bitwise, or within 1 ulp where log/exp enter (normals' fallback), QR rounding for orthogonal
+        tol = qr_tolerance(w.dtype) if init == "orthogonal" else np.spacing(np.abs(w)).astype(np.float64)
+        assert np.all(np.abs(got.astype(np.float64) - w) <= tol), init

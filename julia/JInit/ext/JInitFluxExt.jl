@@ -12,10 +12,11 @@ const ACTIVATIONS = Dict("relu" => Flux.relu, "tanh" => tanh, "sigmoid" => Flux.
                          "leaky_relu" => Flux.leakyrelu, "gelu" => Flux.gelu)
 
 # Layer l's init: a pretrained weight (PyTorch order from pyjinit: (out, in) or (out, in, kh, kw), the latter
-# reversed to Flux's (kw, kh, in, out), which is the same memory), or an initializer bound to the layer's stream.
-# Both give Float32 (a Float64 init would silently make the layer Float64).
+# reversed to Flux's (kw, kh, in, out), which is the same memory), or an initializer bound to the layer's stream
+# (`init`, or `init[l]` when one is given per layer: pyjinit passes its layers' draws so that JInit makes the
+# weights itself). Both give Float32 (a Float64 init would silently make the layer Float64).
 function layer_init(init, weights, seed, l)
-    weights === nothing && return init(PhiloxStream(param_key(seed, l, 0)))
+    weights === nothing && return (init isa Union{Tuple,AbstractVector} ? init[l] : init)(PhiloxStream(param_key(seed, l, 0)))
     w = Array{Float32}(weights[l])
     return pretrained_init(ndims(w) == 4 ? permutedims(w, (4, 3, 2, 1)) : w)
 end
