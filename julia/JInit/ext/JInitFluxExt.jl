@@ -103,23 +103,13 @@ preactivation(c::Conv) = Conv(c.weight, c.bias, identity; stride = c.stride, pad
                               groups = c.groups)
 
 function JInit.lsuv!(model::Chain, x; tol::Real = 0.1, max_iter::Integer = 10)
-    tol = JInit.check_real("tol", tol, "a number in (0, 1)", v -> 0 < v < 1)
-    (max_iter isa Integer && max_iter >= 1) ||
-        throw(ArgumentError("max_iter must be an integer >= 1, got $(JInit.fmt(max_iter))"))
+    tol, max_iter = JInit.check_lsuv_args(tol, max_iter)
     a = x
     iters = Int[]
     for layer in model.layers
         if layer isa Union{Dense,Conv,CrossCor}
-            pre = preactivation(layer)
-            k = 0
-            z = pre(a)
-            while k < max_iter
-                v = JInit.var_pop(z)
-                (abs(v - 1) < tol || v == 0) && break
-                layer.weight ./= Float32(sqrt(v))           # `pre` shares the array
-                z = pre(a)
-                k += 1
-            end
+            pre = preactivation(layer)                       # shares layer.weight, which lsuv_layer! rescales
+            _, k = JInit.lsuv_layer!(layer.weight, () -> pre(a), tol, max_iter)
             push!(iters, k)
         end
         a = layer(a)

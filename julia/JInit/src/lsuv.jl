@@ -20,6 +20,34 @@ function var_pop(z::AbstractArray)
     return sum(v -> (Float64(v) - m)^2, z) / n
 end
 
+"The LSUV arguments, checked: (tol, max_iter)."
+function check_lsuv_args(tol, max_iter)
+    tol = check_real("tol", tol, "a number in (0, 1)", v -> 0 < v < 1)
+    (max_iter isa Integer && max_iter >= 1) || throw(ArgumentError("max_iter must be an integer >= 1, got $(fmt(max_iter))"))
+    return tol, Int(max_iter)
+end
+
+"""
+    lsuv_layer!(w, output, tol, max_iter) -> (z, k)
+
+The one LSUV step of JInit (pyjinit's twin: `inits/lsuv.py`), for any layer: `output()` is the layer's output
+(pre-activation) on the batch with its current weight `w`; while its population variance v is not within `tol`
+of 1 (and not 0), `w ./= sqrt(v)`, at most `max_iter` times. Returns the last output and the number of rescalings.
+`lsuv` (dense weights) and `lsuv!` (Flux chains) run it layer by layer.
+"""
+function lsuv_layer!(w::AbstractArray, output, tol, max_iter)
+    k = 0
+    z = output()
+    while k < max_iter
+        v = var_pop(z)
+        (abs(v - 1) < tol || v == 0) && break
+        w ./= eltype(w)(sqrt(v))
+        z = output()
+        k += 1
+    end
+    return z, k
+end
+
 """
     lsuv(weights, activation, x; tol = 0.1, max_iter = 10) -> (weights, iterations)
 
@@ -39,23 +67,14 @@ julia> ws, iters = lsuv(ws, "relu", rand(Float32, 784, 500));
 """
 function lsuv(weights::AbstractVector, activation, x::AbstractMatrix{<:Real}; tol::Real = 0.1, max_iter::Integer = 10)
     f = ACTIVATIONS[check_choice("activation", activation, sort!(collect(keys(ACTIVATIONS))))]
-    tol = check_real("tol", tol, "a number in (0, 1)", v -> 0 < v < 1)
-    (max_iter isa Integer && max_iter >= 1) || throw(ArgumentError("max_iter must be an integer >= 1, got $(fmt(max_iter))"))
+    tol, max_iter = check_lsuv_args(tol, max_iter)
     ws = [Matrix{Float32}(w) for w in weights]
     a = Matrix{Float32}(x)
     iters = Int[]
     for (l, w) in enumerate(ws)
         size(w, 2) == size(a, 1) ||
             throw(DimensionMismatch("layer $l's weight has $(size(w, 2)) inputs, its input has $(size(a, 1)) features"))
-        k = 0
-        z = w * a
-        while k < max_iter
-            v = var_pop(z)
-            (abs(v - 1) < tol || v == 0) && break
-            w ./= Float32(sqrt(v))
-            z = w * a
-            k += 1
-        end
+        z, k = lsuv_layer!(w, () -> w * a, tol, max_iter)
         push!(iters, k)
         a = l == length(ws) ? z : f.(z)
     end
