@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 
 import numpy as np
 import torch
@@ -238,11 +239,15 @@ def _info(module, pname: str, mha_out: set) -> dict:
 def describe(model) -> list:
     """The parameters of `model` as the planner sees them (plan.Param), in the layer order of docs/stream.md §6."""
     mha_out = {id(m.out_proj) for m in model.modules() if isinstance(m, nn.MultiheadAttention)}
-    out = []
+    out, first = [], {}
     for l, (mname, module) in enumerate(layers(model), start=1):
         for j, (pname, p) in enumerate(module.named_parameters(recurse=False)):
-            out.append(Param(f"{mname}.{pname}" if mname else pname, l, j, _role(module, pname),
-                             type(module).__name__, tuple(p.shape), "torch", _info(module, pname, mha_out)))
+            path = f"{mname}.{pname}" if mname else pname
+            info = _info(module, pname, mha_out)
+            if id(p) in first:                        # tied (GPT-2's wte and lm_head): made by its first occurrence
+                info["tied_to"] = first[id(p)]
+            first.setdefault(id(p), path)
+            out.append(Param(path, l, j, _role(module, pname), type(module).__name__, tuple(p.shape), "torch", info))
     return out
 
 
@@ -252,7 +257,8 @@ def layers(model) -> list:
 
 
 def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=True, device=None,
-               weight_kwargs=None, bias_kwargs=None, key_by="position", backend=None, skip=None, verbose=True):
+               weight_kwargs=None, bias_kwargs=None, key_by="position", backend=None, skip=None, skip_frozen=True,
+               verbose=True):
     """Initialize every parameter of ``model`` in place, in one call, and return the model.
 
     - ``weight``, ``bias``: initializer names for the weights and biases of Linear, Conv1d/2d/3d,
@@ -276,6 +282,13 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
       or the order of calls. The presets and rules are the planner's (``pyjinit.inits.plan``).
     - ``backend``: where values are made, as in ``init_``: None/"torch" on each parameter's own device (no host
       copy), "numpy"/"julia"/"auto" on the host.
+    - Tied parameters (one tensor in several modules, e.g. GPT-2's ``wte`` and ``lm_head``) are made once, by the
+      rule and key of their first occurrence in registration order (the embedding, for GPT-2).
+    - Frozen parameters (``requires_grad=False``, e.g. a pretrained backbone) are kept as they are unless
+      ``skip_frozen=False`` (a model on the meta device has nothing to keep: they are initialized).
+    - An embedding's ``padding_idx`` row is zero under every rule.
+    - ``strict=False`` leaves parameters without a rule as they are and warns, naming them; on a meta model that
+      would leave uninitialized memory, so it raises instead, before anything is written.
     - ``skip``: parameters a checkpoint will provide, left as they are: a ``state_dict`` (its keys), a collection
       of parameter names or a function of the name; with ``verbose`` it says (on stderr) how many it skipped.
     - Sharded models: a parameter that is a DTensor (FSDP2's ``fully_shard``, ``parallelize_module``'s colwise /
@@ -295,10 +308,21 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    seed = api.new_seed() if seed is None else seed
-    steps, _ = plan(describe(model), seed=seed, weight=weight, bias=bias, preset=preset, key_by=key_by,
-                    weight_kwargs=weight_kwargs, bias_kwargs=bias_kwargs, strict=strict)
+    seed = api.new_seed() if seed is None else check_seed(seed)
+    described = describe(model)
+    steps, missing = plan(described, seed=seed, weight=weight, bias=bias, preset=preset, key_by=key_by,
+                          weight_kwargs=weight_kwargs, bias_kwargs=bias_kwargs, strict=strict)
+    skip_test = _skip_test(skip)
     on_meta = any(p.is_meta for p in model.parameters())
+    left = [m for m in missing if not skip_test(m)]
+    if left:
+        if on_meta:                          # before anything is written: to_empty would leave them garbage
+            raise TypeError(f"initialize has no rule for {len(left)} parameters of this meta model "
+                            f"({', '.join(map(fmt, left[:4]))}{', ...' if len(left) > 4 else ''}); after "
+                            "materializing they would hold uninitialized memory: pass rules for them (weight=, "
+                            "preset=) or name them in skip= if a checkpoint provides them")
+        warnings.warn(f"pyjinit.torch.initialize (strict=False) left {len(left)} parameters without a rule as they "
+                      f"are: {', '.join(left[:8])}{', ...' if len(left) > 8 else ''}", UserWarning, stacklevel=2)
     if on_meta:
         if device is None:
             raise ValueError("model is on the meta device: pass device= (e.g. 'cpu' or 'cuda') to materialize "
@@ -310,11 +334,13 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
     elif device is not None:
         model.to(device)
     tensors = dict(model.named_parameters(remove_duplicate=False))
-    skip_test = _skip_test(skip)
-    skipped = []
+    skipped, frozen = [], []
     for step in steps:                      # every rule was checked (by plan) before anything is written
         if skip_test(step.param.path):
             skipped.append(step.param)
+            continue
+        if skip_frozen and not tensors[step.param.path].requires_grad and not on_meta:
+            frozen.append(step.param)
             continue
         local, full, offset = _local_part(tensors[step.param.path])
         _fill(local, step.name, step.key, {**step.kwargs, "backend": backend}, full, offset)
@@ -325,10 +351,13 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
             if lo < hi:
                 with torch.no_grad():
                     local[lo:hi].fill_(value)
-    if skipped and verbose:
-        n = sum(math.prod(p.shape) for p in skipped)
-        print(f"pyjinit.torch.initialize: skipped {len(skipped)} parameters ({n:,} values) that skip= names; "
-              f"initialized {len(steps) - len(skipped)}", file=sys.stderr)
+    if (skipped or frozen) and verbose:
+        n = sum(math.prod(p.shape) for p in skipped + frozen)
+        what = "; ".join(w for w in (f"{len(skipped)} that skip= names" if skipped else "",
+                                     f"{len(frozen)} frozen (requires_grad=False; skip_frozen=False to include them)"
+                                     if frozen else "") if w)
+        print(f"pyjinit.torch.initialize: skipped {len(skipped) + len(frozen)} parameters ({n:,} values): {what}; "
+              f"initialized {len(steps) - len(skipped) - len(frozen)}", file=sys.stderr)
     return model
 
 

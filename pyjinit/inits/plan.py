@@ -37,8 +37,10 @@ class Param:
     - ``role``: one of ROLES, or None for a parameter no rule knows; ``module``: the module's class name (messages).
     - ``shape`` in ``layout`` ("torch": (out, in, *kernel); "keras": (*kernel, in, out)).
     - ``info``: module facts rules use: ``fan_in`` (of the module's weight), ``bilinear_in1``, ``hidden`` (RNN
-      hidden size), ``attn_out`` (an attention output projection), ``padding_idx``, ``forget_gate`` (an LSTM bias
-      whose gates are i, f, ...: the f slice is [hidden, 2 hidden)).
+      hidden size), ``attn_out`` (an attention output projection), ``padding_idx`` (its row stays zero under every
+      rule), ``forget_gate`` (an LSTM bias whose gates are i, f, ...: the f slice is [hidden, 2 hidden)),
+      ``tied_to`` (the path of the first occurrence of a parameter shared by several modules: it is made once, by
+      that occurrence's rule and key, and this one gets no step).
     """
     path: str
     layer: int
@@ -153,6 +155,8 @@ def plan(params, *, seed: int, weight=None, bias=None, preset=None, key_by="posi
         bias = "zeros"
     steps, missing = [], []
     for p in params:
+        if p.info.get("tied_to"):
+            continue                                     # a tied parameter: made once, by its first occurrence
         rule, post = None, None
         if p.role in WEIGHT_ROLES and weight is not None:
             rule = (weight, weight_kwargs or {})
@@ -162,15 +166,15 @@ def plan(params, *, seed: int, weight=None, bias=None, preset=None, key_by="posi
             rule = NORM_RULES[p.role]
         elif preset is not None and p.role in PRESETS[preset]:
             rule = PRESETS[preset][p.role]
-            if preset == "torch" and p.role == "embedding" and p.info.get("padding_idx") is not None:
-                i = p.info["padding_idx"]
-                post = (i, i + 1, 0.0)                   # nn.Embedding's padding row stays zero
             if preset == "keras" and p.role == "rnn_bias" and p.info.get("forget_gate"):
                 h = p.info["hidden"]
                 post = (h, 2 * h, 1.0)                   # Keras's unit_forget_bias
         if rule is None:
             missing.append(p)
             continue
+        if p.role == "embedding" and p.info.get("padding_idx") is not None:
+            i = p.info["padding_idx"]
+            post = (i, i + 1, 0.0)                       # an embedding's padding row stays zero, under every rule
         name, kw = _apply(rule, p)
         steps.append(Step(p, name, kw, key_of(seed, p, key_by), post))
     if missing and strict:

@@ -407,3 +407,79 @@ def test_cuda_model_is_made_on_the_gpu_without_host_copies(monkeypatch):
         b = b.detach().cpu()
         ulp = torch.finfo(a.dtype).eps * a.detach().abs().clamp_min(torch.finfo(a.dtype).tiny)
         assert ((a.detach() - b).abs() <= ulp).all(), n
+
+
+# --- whole models without silent surprises ------------------------------------------------------------------------
+
+class TiedLM(torch.nn.Module):
+    """GPT-2's tying: the output projection's weight is the token embedding (wte first in registration order)."""
+
+    def __init__(self, vocab=50, d=16):
+        super().__init__()
+        self.wte = torch.nn.Embedding(vocab, d)
+        self.block = torch.nn.Linear(d, d)
+        self.lm_head = torch.nn.Linear(d, vocab, bias=False)
+        self.lm_head.weight = self.wte.weight
+
+
+@pytest.mark.parametrize("kw", [dict(preset="torch"), dict(weight="he"), dict(preset="keras")])
+def test_tied_weights_are_made_once_by_their_first_occurrence(kw):
+    m = pt.initialize(TiedLM(), seed=3, **kw)
+    assert m.lm_head.weight is m.wte.weight
+    alone = torch.nn.Sequential()
+    alone.add_module("wte", torch.nn.Embedding(50, 16))
+    pt.initialize(alone, seed=3, **kw)
+    assert torch.equal(m.wte.weight, alone.wte.weight)      # the embedding's rule and key (layer 1), not lm_head's
+
+
+def test_a_gpt2_from_transformers_ties_once():
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed")
+    cfg = transformers.GPT2Config(n_layer=2, n_embd=32, n_head=2, vocab_size=101, n_positions=16)
+    m = transformers.GPT2LMHeadModel(cfg)
+    pt.initialize(m, weight="normal", weight_kwargs={"std": 0.02}, seed=0, strict=False)
+    assert m.lm_head.weight.data_ptr() == m.transformer.wte.weight.data_ptr()
+    assert abs(float(m.transformer.wte.weight.std()) - 0.02) < 0.002
+
+
+def test_frozen_parameters_are_kept_unless_asked(capsys):
+    m = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Linear(8, 2))
+    for p in m[0].parameters():
+        p.requires_grad_(False)
+    before = m[0].weight.detach().clone()
+    pt.initialize(m, weight="he", seed=1)
+    assert torch.equal(m[0].weight, before) and "2 frozen" in capsys.readouterr().err
+    assert not torch.equal(m[1].weight, torch.nn.Linear(8, 2).weight)
+    pt.initialize(m, weight="he", seed=1, skip_frozen=False)
+    assert not torch.equal(m[0].weight, before)
+
+
+@pytest.mark.parametrize("kw", [dict(weight="he"), dict(preset="keras"), dict(preset="flax"), dict(preset="torch"),
+                                dict(weight="uniform", weight_kwargs={"low": 1.0, "high": 2.0})])
+def test_padding_rows_stay_zero_under_every_rule(kw):
+    m = pt.initialize(torch.nn.Sequential(torch.nn.Embedding(10, 4, padding_idx=3)), seed=0, **kw)
+    assert not m[0].weight[3].any() and m[0].weight[2].any()
+    m = pt.initialize_weights(torch.nn.Sequential(torch.nn.Embedding(10, 4, padding_idx=0)), "he", seed=0)
+    assert not m[0].weight[0].any()
+
+
+class WithCustom(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.class_token = torch.nn.Parameter(torch.zeros(1, 1, 8))
+        self.proj = torch.nn.Linear(8, 8)
+
+
+def test_strict_false_says_what_it_left_and_never_leaves_garbage_after_meta():
+    with pytest.warns(UserWarning, match="left 1 parameters without a rule as they are: class_token"):
+        pt.initialize(WithCustom(), weight="he", seed=0, strict=False)
+    with torch.device("meta"):
+        m = WithCustom()
+    with pytest.raises(TypeError, match="uninitialized memory") as e:
+        pt.initialize(m, weight="he", seed=0, strict=False, device="cpu")
+    assert "class_token" in str(e.value) and m.proj.weight.is_meta           # nothing was materialized or written
+    pt.initialize(m, weight="he", seed=0, strict=False, device="cpu", skip=["class_token"], verbose=False)
+
+
+def test_initialize_checks_the_seed():
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 2\^128\)"):
+        pt.initialize(torch.nn.Linear(2, 2), weight="he", seed=1.5)
