@@ -16,6 +16,8 @@ layer's PyTorch weight. float64 needs ``jax_enable_x64``; float16/bfloat16 are r
 """
 from __future__ import annotations
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -67,18 +69,33 @@ def initializer(name: str, **kw):
     return init_fn
 
 
+_ENTRY_ORDER = {"kernel": 0, "embedding": 0, "scale": 1, "bias": 2}
+
+
+def _natural(key) -> tuple:
+    """Sort key of a tree key: text and numbers in turn, so Dense_2 < Dense_10 (Flax names layers by call
+    order: Dense_0, Dense_1, ...)."""
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.findall(r"\d+|\D+", str(key)))
+
+
 def _layers(params) -> list:
-    """[(path, {name: array})] of the dicts of `params` whose values are arrays, in the tree's order."""
+    """[(path, {name: array})] of the dicts of `params` whose values are arrays, in a canonical order that does
+    not depend on the dict's order (``jax.jit(model.init)`` and ``tree_map`` return sorted keys): sub-trees by
+    natural order of their names, the entries of a layer kernel/embedding, scale, bias, then the rest by name —
+    for Flax's auto-named layers, the order they were called in, as eager ``model.init`` returns them."""
+    if not hasattr(params, "items"):
+        raise TypeError(f"params must be a Flax params dict (or a FrozenDict), got {type(params).__name__}")
     out = []
 
     def walk(path, node):
-        if hasattr(node, "items"):
-            leaves = {k: v for k, v in node.items() if not hasattr(v, "items")}
-            if leaves:
-                out.append((path, leaves))
-            for k, v in node.items():
-                if hasattr(v, "items"):
-                    walk(path + (k,), v)
+        items = sorted(node.items(), key=lambda kv: _natural(kv[0]))
+        leaves = sorted(((k, v) for k, v in items if not hasattr(v, "items")),
+                        key=lambda kv: (_ENTRY_ORDER.get(kv[0], 3), _natural(kv[0])))
+        if leaves:
+            out.append((path, dict(leaves)))
+        for k, v in items:
+            if hasattr(v, "items"):
+                walk(path + (k,), v)
 
     walk((), params.get("params", params) if hasattr(params, "get") else params)
     return out
@@ -87,7 +104,9 @@ def _layers(params) -> list:
 def initialize(params, weight, bias="zeros", *, seed=None, weight_kwargs=None, bias_kwargs=None, key_by="position"):
     """A new Flax ``params`` tree (a dict; the input is not changed) with every kernel and embedding from
     ``weight``, every bias from ``bias`` and norm scales one, following the layer-order rule: the l-th dict
-    of arrays in the tree's order (for Flax's own init, the order the layers were called) is layer l, its
+    of arrays in the canonical order (sub-trees by the natural order of their names, so Dense_2 before Dense_10:
+    for Flax's auto-named layers the order they were called; entries kernel/embedding, scale, bias) is layer l,
+    whatever the order of the dict (eager, ``jax.jit(model.init)`` and ``tree_map`` trees give the same weights); its
     j-th entry uses ``param_key(seed, l, j)`` (``key_by="name"``: ``name_key(seed, "Dense_0/kernel")``, the
     entry's path). The rules are the planner's (``pyjinit.inits.plan``). An entry it does not know (not kernel,
     bias, embedding or scale) is a TypeError naming it. ``seed=None`` draws one (``pyjinit.last_seed()``).

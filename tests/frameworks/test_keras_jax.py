@@ -257,3 +257,37 @@ def test_flux_sparse_init_clamps_sparsity():
     assert (pj.init("flux.sparse_init", (4, 3), sparsity=-1.0, seed=0) != 0).all()        # ceil(<0) zeroes none
     with pytest.raises(ValueError):
         pj.init("flux.sparse_init", (4, 3, 2), sparsity=0.5)                               # 2-D only, as Flux
+
+
+def test_flax_initialize_does_not_depend_on_dict_order():
+    """jax.jit(model.init) and tree_map return sorted keys (Dense_10 before Dense_2, bias before kernel): the
+    same weights as the eager tree, layer by layer, and the PyTorch model's."""
+    flax = pytest.importorskip("flax")
+    import flax.linen as fnn
+    import jax
+    import jax.numpy as jnp
+
+    import pyjinit.jax as pjx
+
+    class MLP(fnn.Module):
+        @fnn.compact
+        def __call__(self, x):
+            for _ in range(11):
+                x = fnn.relu(fnn.Dense(8)(x))
+            return fnn.Dense(3)(x)
+
+    x = jnp.ones((1, 5))
+    eager = MLP().init(jax.random.key(0), x)["params"]
+    jitted = jax.jit(MLP().init)(jax.random.key(0), x)["params"]
+    shuffled = {k: {"bias": v["bias"], "kernel": v["kernel"]} for k, v in sorted(eager.items(), key=lambda kv: kv[0])}
+    a = pjx.initialize(eager, "he", seed=4)
+    for other in (jitted, shuffled):
+        b = pjx.initialize(other, "he", seed=4)
+        for name in a:
+            assert np.array_equal(np.asarray(a[name]["kernel"]), np.asarray(b[name]["kernel"])), name
+    import pyjinit.torch as pt
+    torch = pytest.importorskip("torch")
+    layers = [torch.nn.Linear(5, 8)] + [torch.nn.Linear(8, 8) for _ in range(10)] + [torch.nn.Linear(8, 3)]
+    tm = pt.initialize(torch.nn.Sequential(*layers), weight="he", seed=4)
+    for i in range(12):
+        assert np.array_equal(np.asarray(a[f"Dense_{i}"]["kernel"]).T, tm[i].weight.detach().numpy()), i
