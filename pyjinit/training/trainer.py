@@ -12,7 +12,8 @@ import time
 import numpy as np
 
 from ..inits import stream as _stream
-from ..inits.keys import epoch_key, param_key
+from ..inits.keys import epoch_key
+from ..inits.plan import Param, key_of
 from ..inits.registry import init as init_by_name
 from ..inits.validate import fmt
 from .blas import BlasThreads, check_blas_threads
@@ -46,12 +47,18 @@ def initial_weights(sizes: list, init, init_kwargs, seed: int, backend=None, dat
     out = []
     for l, (shape, spec, kw) in enumerate(_layer_specs(shapes, init, init_kwargs), start=1):
         if isinstance(spec, str):
-            out.append(init_by_name(spec, shape, seed=param_key(seed, l, 0), backend=backend, **kw))
+            out.append(init_by_name(spec, shape, seed=layer_key(seed, l, shape), backend=backend, **kw))
         else:
             from ..inits.api import pretrained_init
 
             out.append(pretrained_init(np.asarray(spec, dtype=np.float32), shape))
     return out
+
+
+def layer_key(seed: int, l: int, shape: tuple) -> int:
+    """The key of layer l's (1-based) weight: the planner's key of that parameter (plan.key_of, by position),
+    param_key(seed, l, 0), as pyjinit.torch/keras/jax.initialize give the same network's weights."""
+    return key_of(seed, Param(f"{l - 1}.weight", l, 0, "weight", "dense" if len(shape) == 2 else "conv", shape))
 
 
 def _layer_specs(shapes: list, init, init_kwargs) -> list:
