@@ -205,9 +205,14 @@ def init_shard_(shard, name: str, full_shape, offset, *, seed, backend=None, **k
 
 
 def _role(module, pname: str):
-    """The planner's role (inits/plan.py ROLES) of parameter `pname` of `module`, or None."""
-    if isinstance(module, _NORMS):
-        return "norm_scale" if pname == "weight" else "norm_shift"
+    """The planner's role (inits/plan.py ROLES) of parameter `pname` of `module`, or None. Norms are torch's and
+    any module whose class name contains LayerNorm or RMSNorm (Hugging Face's rule); Hugging Face's Conv1D (GPT-2;
+    a Linear with its weight stored (in, out)) is a weighted layer."""
+    cls = type(module).__name__
+    if isinstance(module, _NORMS) or "LayerNorm" in cls or "RMSNorm" in cls:
+        return {"weight": "norm_scale", "bias": "norm_shift"}.get(pname)
+    if cls == "Conv1D" and pname in ("weight", "bias"):
+        return pname
     if isinstance(module, nn.Embedding):
         return "embedding" if pname == "weight" else None
     if isinstance(module, _RNN):
@@ -229,6 +234,8 @@ def _info(module, pname: str, mha_out: set) -> dict:
         return {"bilinear_in1": module.weight.shape[1]}
     if isinstance(module, _WEIGHTED):
         return {"fan_in": fans(tuple(module.weight.shape))[0], "attn_out": id(module) in mha_out}
+    if type(module).__name__ == "Conv1D":                  # Hugging Face: weight (in, out)
+        return {"fan_in": module.weight.shape[0]}
     if isinstance(module, _RNN):
         return {"hidden": module.hidden_size, "forget_gate": isinstance(module, nn.LSTM) and pname.startswith("bias_ih")}
     if isinstance(module, nn.Embedding):
@@ -236,14 +243,25 @@ def _info(module, pname: str, mha_out: set) -> dict:
     return {}
 
 
+def _model_facts(model) -> dict:
+    """Model-level facts the presets use: a Hugging Face config's initializer range and depth."""
+    cfg = getattr(model, "config", None)
+    if cfg is None:
+        return {}
+    std = getattr(cfg, "initializer_range", None) or getattr(cfg, "init_std", None)
+    depth = getattr(cfg, "n_layer", None) or getattr(cfg, "num_hidden_layers", None)
+    return {k: v for k, v in (("init_std", std), ("n_layer", depth)) if v is not None}
+
+
 def describe(model) -> list:
     """The parameters of `model` as the planner sees them (plan.Param), in the layer order of docs/stream.md §6."""
     mha_out = {id(m.out_proj) for m in model.modules() if isinstance(m, nn.MultiheadAttention)}
+    facts = _model_facts(model)
     out, first = [], {}
     for l, (mname, module) in enumerate(layers(model), start=1):
         for j, (pname, p) in enumerate(module.named_parameters(recurse=False)):
             path = f"{mname}.{pname}" if mname else pname
-            info = _info(module, pname, mha_out)
+            info = {**facts, **_info(module, pname, mha_out)}
             if id(p) in first:                        # tied (GPT-2's wte and lm_head): made by its first occurrence
                 info["tied_to"] = first[id(p)]
             first.setdefault(id(p), path)
@@ -265,7 +283,13 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
       ConvTranspose*, Bilinear, Embedding, RNN/LSTM/GRU (every weight_ih/hh and bias) and
       MultiheadAttention (``weight_kwargs``/``bias_kwargs`` go with them). Norm layers (LayerNorm, BatchNorm,
       GroupNorm, RMSNorm) get ones and zeros.
-    - ``preset``: a framework's defaults for everything not given: "torch" reproduces each module's own
+    - ``preset``: a framework's defaults for everything not given (the planner's table,
+      ``pyjinit.inits.plan.PRESETS``). "torch" is each module's own ``reset_parameters`` — which is *not* what many
+      models do at construction (torch.nn.Transformer applies xavier_uniform_ to every matrix afterwards,
+      torchvision and Hugging Face models run their own init); ``"model"`` is the model's own construction-time
+      init for the families pyjinit recognizes (``model_preset``: torch.nn.Transformer, Hugging Face GPT-2 and
+      other Hugging Face models), an error for others; "hf" / "hf-gpt2" are Hugging Face's ``_init_weights``
+      (N(0, initializer_range), GPT-2's c_proj N(0, initializer_range/√(2 n_layer))). "torch" reproduces each module's own
       ``reset_parameters`` (kaiming_uniform a=√5 weight and U(±1/√fan_in) bias; Bilinear U(±1/√in1);
       Embedding N(0, 1) with the padding row zero; RNNs U(±1/√hidden); MultiheadAttention xavier_uniform and
       zero biases); "keras": glorot_uniform weights, orthogonal recurrent weights, zero biases but an LSTM's
@@ -309,6 +333,8 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     seed = api.new_seed() if seed is None else check_seed(seed)
+    if preset == "model":
+        preset = model_preset(model)
     described = describe(model)
     steps, missing = plan(described, seed=seed, weight=weight, bias=bias, preset=preset, key_by=key_by,
                           weight_kwargs=weight_kwargs, bias_kwargs=bias_kwargs, strict=strict)
@@ -359,6 +385,22 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
         print(f"pyjinit.torch.initialize: skipped {len(skipped) + len(frozen)} parameters ({n:,} values): {what}; "
               f"initialized {len(steps) - len(skipped) - len(frozen)}", file=sys.stderr)
     return model
+
+
+def model_preset(model) -> str:
+    """The preset that is `model`'s own construction-time initialization, for the families pyjinit recognizes:
+    torch.nn.Transformer ("torch-transformer": each module's reset_parameters, then xavier_uniform_ on every
+    parameter of more than one dimension), Hugging Face GPT-2 ("hf-gpt2") and other Hugging Face models ("hf":
+    PreTrainedModel._init_weights); a plain torch model of torch.nn layers only is "torch"."""
+    if isinstance(model, nn.Transformer):
+        return "torch-transformer"
+    cls = type(model).__name__
+    if hasattr(model, "config") and hasattr(model, "_init_weights"):
+        return "hf-gpt2" if cls.startswith("GPT2") else "hf"
+    if all(type(m).__module__.startswith("torch.nn") for m in model.modules()):
+        return "torch"
+    raise ValueError(f"preset='model' does not know how a {cls} initializes itself: give a preset ('torch', 'hf', "
+                     "'hf-gpt2', ...) or weight=/bias= rules")
 
 
 def _skip_test(skip):

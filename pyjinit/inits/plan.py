@@ -115,6 +115,34 @@ PRESETS = {
         "attn_weight": LECUN_T, "attn_bias": ZEROS, "attn_bias_kv": ZEROS,
     },
 }
+def _hf_std(p: Param) -> float:
+    return float(p.info.get("init_std") or 0.02)
+
+
+def _hf_normal(p: Param):
+    return "normal", {"std": _hf_std(p)}
+
+
+def _gpt2_weight(p: Param):
+    """Hugging Face GPT-2: N(0, initializer_range), and the residual branches' last projections (c_proj of the
+    attention and of the MLP) N(0, initializer_range / √(2 n_layer)) (GPT-2's scaled initialization)."""
+    if p.path.endswith("c_proj.weight"):
+        return "normal", {"std": _hf_std(p) / math.sqrt(2 * p.info["n_layer"])}
+    return _hf_normal(p)
+
+
+_HF = {  # Hugging Face PreTrainedModel._init_weights (transformers 4.x/5.x): N(0, initializer_range), zero biases
+    "weight": _hf_normal, "bias": ZEROS, "embedding": _hf_normal,
+    "rnn_input": XAVIER, "rnn_recurrent": XAVIER, "rnn_bias": ZEROS,
+    "attn_weight": ("torch.xavier_uniform", {}), "attn_bias": ZEROS, "attn_bias_kv": ("torch.xavier_normal", {}),
+}
+PRESETS["hf"] = _HF
+PRESETS["hf-gpt2"] = {**_HF, "weight": _gpt2_weight}
+# torch.nn.Transformer's construction: each module's reset_parameters, then xavier_uniform_ on every parameter of
+# more than one dimension (Transformer._reset_parameters)
+PRESETS["torch-transformer"] = {**PRESETS["torch"], "weight": ("torch.xavier_uniform", {}),
+                                "attn_weight": ("torch.xavier_uniform", {}), "embedding": ("torch.xavier_uniform", {}),
+                                "rnn_input": ("torch.xavier_uniform", {}), "rnn_recurrent": ("torch.xavier_uniform", {})}
 # Normalization layers in every preset and without one: scale and running variance 1, shift and running mean 0.
 NORM_RULES = {"norm_scale": ONES, "stat_var": ONES, "norm_shift": ZEROS, "stat_mean": ZEROS}
 

@@ -483,3 +483,56 @@ def test_strict_false_says_what_it_left_and_never_leaves_garbage_after_meta():
 def test_initialize_checks_the_seed():
     with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 2\^128\)"):
         pt.initialize(torch.nn.Linear(2, 2), weight="he", seed=1.5)
+
+
+# --- preset="model": the model's own construction-time init --------------------------------------------------------
+
+def _same_distribution(ours: torch.Tensor, theirs: torch.Tensor, name: str, alpha: float = 1e-4):
+    """Random parameters: a two-sample KS test at alpha (1e-4 per parameter: with ~40 parameters a model, a false
+    alarm has probability ~0.4%); deterministic ones (all equal values): exactly equal."""
+    a, b = ours.detach().double().flatten().numpy(), theirs.detach().double().flatten().numpy()
+    if np.unique(b).size == 1:
+        assert np.array_equal(a, b), name
+        return
+    assert stats.ks_2samp(a, b).pvalue > alpha, name
+
+
+def test_preset_model_is_torch_transformers_own_init():
+    """torch.nn.Transformer's construction applies xavier_uniform_ to every matrix after the modules' own
+    reset_parameters: preset='model' matches it parameter by parameter; preset='torch' does not (linear2's std)."""
+    torch.manual_seed(0)
+    theirs = torch.nn.Transformer(d_model=64, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=256)
+    ours = pt.initialize(torch.nn.Transformer(d_model=64, nhead=4, num_encoder_layers=2, num_decoder_layers=2,
+                                              dim_feedforward=256), preset="model", seed=0)
+    t = dict(theirs.named_parameters())
+    for n, p in ours.named_parameters():
+        _same_distribution(p, t[n], n)
+    plain = pt.initialize(torch.nn.Transformer(d_model=64, nhead=4, num_encoder_layers=2, num_decoder_layers=2,
+                                               dim_feedforward=256), preset="torch", seed=0)
+    w = "encoder.layers.0.linear2.weight"
+    assert stats.ks_2samp(dict(plain.named_parameters())[w].detach().flatten().numpy(),
+                          t[w].detach().flatten().numpy()).pvalue < 1e-6
+
+
+def test_preset_model_is_hugging_face_gpt2s_own_init():
+    """GPT-2 (transformers, small config): N(0, 0.02) weights, c_proj N(0, 0.02/sqrt(2 n_layer)), zero biases,
+    LayerNorm ones/zeros, tied lm_head: each parameter matches transformers' own init (KS at 1e-4)."""
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed")
+    cfg = transformers.GPT2Config(n_layer=4, n_embd=64, n_head=4, vocab_size=500, n_positions=64)
+    torch.manual_seed(0)
+    theirs = dict(transformers.GPT2LMHeadModel(cfg).named_parameters())
+    ours = pt.initialize(transformers.GPT2LMHeadModel(cfg), preset="model", seed=0)
+    for n, p in ours.named_parameters():
+        _same_distribution(p, theirs[n], n)
+    proj = ours.transformer.h[0].attn.c_proj.weight
+    assert abs(float(proj.std()) - 0.02 / math.sqrt(8)) < 4 * 0.02 / math.sqrt(8) / math.sqrt(2 * proj.numel())
+
+
+def test_preset_model_refuses_an_unknown_model():
+    class Mine(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(3, 3))
+
+    with pytest.raises(ValueError, match="does not know how a Mine initializes itself"):
+        pt.initialize(Mine(), preset="model", seed=0)
