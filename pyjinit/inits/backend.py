@@ -20,7 +20,7 @@ def choose_backend(backend) -> str:
     """'julia' or 'numpy' for a requested backend (None means $PYJINIT_BACKEND, else 'auto')."""
     global _said_why
     if backend is None:
-        backend = os.environ.get("PYJINIT_BACKEND", "auto")
+        backend = os.environ.get("PYJINIT_BACKEND", "").strip() or "auto"
     b = backend if isinstance(backend, str) and backend in BACKENDS else check_choice("backend", backend, BACKENDS)
     if b == "numpy":
         return b
