@@ -30,10 +30,25 @@ import pyjinit as pj  # noqa: E402
 from pyjinit.julia.process import julia_exe  # noqa: E402
 from pyjinit.julia.common import jinit_path  # noqa: E402
 
-try:
-    import torch
-except ImportError:
-    torch = None
+torch = None      # imported by main() once Julia has started (start_julia_then_torch): juliacall asks for that order
+
+
+def start_julia_then_torch():
+    """Start Julia (juliacall), which the Flux training and overhead rows use, and only then import torch (when
+    installed), the order juliacall asks for; pyjinit warns when torch comes first. A Julia that cannot start
+    is skipped here: the rows that need it say why (backend_info). PYJINIT_BACKEND=numpy starts no Julia."""
+    global torch
+    if os.environ.get("PYJINIT_BACKEND", "auto") != "numpy":
+        try:
+            pj.start_julia()
+        except RuntimeError:
+            pass
+    try:
+        import torch as _torch
+    except ImportError:
+        _torch = None
+    torch = _torch
+    return torch
 
 ELEMENTWISE = ("uniform", "normal", "xavier_uniform", "he_normal", "truncated_normal")
 NCPU = os.cpu_count() or 1
@@ -518,6 +533,7 @@ def main(argv=None):
         main_shape = (256, 256) if res["quick"] else (4096, 4096)
         report(res, main_shape, Path(a.from_json).name, a.docs)
         return res
+    start_julia_then_torch()
     threads = sorted({1, NCPU})
     if a.quick:
         shapes, sweep, orth, reps, train_n, train_epochs = [(256, 256)], [(64, 64)], [128], 3, 4096, 2

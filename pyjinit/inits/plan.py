@@ -143,6 +143,7 @@ PRESETS["hf-gpt2"] = {**_HF, "weight": _gpt2_weight}
 PRESETS["torch-transformer"] = {**PRESETS["torch"], "weight": ("torch.xavier_uniform", {}),
                                 "attn_weight": ("torch.xavier_uniform", {}), "embedding": ("torch.xavier_uniform", {}),
                                 "rnn_input": ("torch.xavier_uniform", {}), "rnn_recurrent": ("torch.xavier_uniform", {})}
+FRAMEWORK_PRESETS = ("torch", "keras", "flux", "flax")   # the frameworks' layer defaults (layer_init, JInit's twin)
 # Normalization layers in every preset and without one: scale and running variance 1, shift and running mean 0.
 NORM_RULES = {"norm_scale": ONES, "stat_var": ONES, "norm_shift": ZEROS, "stat_mean": ZEROS}
 
@@ -226,7 +227,7 @@ def layer_init(shape, preset="torch", *, dtype=F32, seed=None, backend=None, lay
     >>> w, b = layer_init((4, 3), "torch", seed=1); w.shape, b.shape
     ((4, 3), (4,))
     """
-    p = check_choice("preset", preset, tuple(PRESETS))
+    p = check_choice("preset", preset, FRAMEWORK_PRESETS)
     s = new_seed() if seed is None else check_seed(seed)
     lay, ts = check_shape(shape, layout)
     info = {"fan_in": fans(ts)[0]} if len(ts) >= 2 else {}

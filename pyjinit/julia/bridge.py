@@ -7,8 +7,9 @@ views of the Julia arrays (no copy). Written against PythonCall/juliacall 0.9.37
 (`-X juliacall-<name>` first, then `PYTHON_JULIACALL_<NAME>`; threads default to $JULIA_NUM_THREADS or 1).
 
 What gets installed when: juliapkg installs Julia and JInit (stdlib-only) at the first start; Flux only at
-the first Flux training (`ensure_flux`, with a one-line notice), into the same environment, after which it
-loads offline. Threads and Ctrl-C: see `configure_env`.
+the first Flux training (`ensure_flux`, with a one-line notice; Julia's output held back unless
+PYJINIT_JULIA_LOG=1; tried once per process), into the same environment, after which it loads offline.
+Threads and Ctrl-C: see `configure_env`.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import numpy as np
 from .common import flux_dims
 
 _lock = threading.Lock()
-_state: dict = {"module": None, "error": None, "tried": False, "log": ""}
+_state: dict = {"module": None, "error": None, "tried": False, "log": "", "flux_error": None, "flux_log": ""}
 
 
 FLUX = ("Flux", "587475ba-b771-5e3f-ad9e-33799f191a9c")      # as in julia/JInit/Project.toml [weakdeps]
@@ -170,7 +171,7 @@ def call(name: str, shape: tuple, dtype: np.dtype, seed: int, kwargs: dict) -> n
     try:
         A = f(jl.JInit.PhiloxStream(seed), T, *flux_dims(shape), **kwargs)
     except juliacall.JuliaError as e:
-        raise translate(jl, e) from None
+        raise translate(jl, e, name) from None
     except TypeError as e:          # PythonCall raises a MethodError of the called function as TypeError
         raise call_error(name, e) from None
     arr = np.asarray(A)                         # a view of Julia's memory (column-major)
@@ -188,7 +189,7 @@ def call_block(name: str, shape: tuple, dtype: np.dtype, seed: int, index: tuple
         A = jl.JInit.init_block(getattr(jl.JInit, name), jl.JInit.PhiloxStream(seed), T, *flux_dims(shape),
                                 index=tuple(tuple(int(v) for v in r) for r in index), **kwargs)
     except juliacall.JuliaError as e:
-        raise translate(jl, e) from None
+        raise translate(jl, e, name) from None
     except TypeError as e:
         raise call_error(name, e) from None
     arr = np.asarray(A)
@@ -207,14 +208,41 @@ def call_error(name: str, e: TypeError) -> TypeError:
     return TypeError(f"{name}: {first} (the arguments {name} takes: python -m pyjinit list)")
 
 
-def translate(jl, e) -> Exception:
-    """A Julia exception as the Python exception the NumPy backend raises for the same input."""
+def first_line(text: str) -> str:
+    """A message in one line: its first non-blank line (a Julia error's summary, without what follows: candidate
+    methods, a stack trace), and the next one too when the first only announces it (ends with ':')."""
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    if not lines:
+        return str(text).strip()
+    return " ".join(lines[:2]) if lines[0].endswith(":") and len(lines) > 1 else lines[0]
+
+
+def unexpected_keyword_error(name: str, keyword: str) -> TypeError:
+    """Python's own message for a keyword argument the function does not take (the NumPy backend's)."""
+    return TypeError(f"{name}() got an unexpected keyword argument {keyword!r}")
+
+
+def translate(jl, e, name: str | None = None) -> Exception:
+    """A Julia exception (juliacall.JuliaError) as the Python exception the NumPy backend raises for the same
+    input: ArgumentError -> ValueError (JInit's one-line message); a MethodError for a keyword that JInit's
+    `name` does not take -> TypeError "name() got an unexpected keyword argument 'k'" (JInit.unexpected_keyword
+    finds it); any other MethodError -> TypeError, other errors -> RuntimeError, with the first line of
+    Julia's message (no "Closest candidates", no stack trace)."""
     ex = e.exception
     if jl.isa(ex, jl.ArgumentError):
         return ValueError(str(ex.msg))
+    text = first_line(jl.sprint(jl.showerror, ex))
     if jl.isa(ex, jl.MethodError):
-        return TypeError(str(jl.sprint(jl.showerror, ex)))
-    return RuntimeError(str(jl.sprint(jl.showerror, ex)))
+        k = None
+        if name:
+            try:                                          # a String or nothing (None), whatever juliacall does with a Symbol
+                k = jl.seval("e -> (k = JInit.unexpected_keyword(e); k === nothing ? nothing : String(k))")(ex)
+            except Exception:  # noqa: BLE001  (a JInit without it)
+                k = None
+        if k is not None:
+            return unexpected_keyword_error(name, str(k))
+        return call_error(name, TypeError(text)) if name else TypeError(text)
+    return RuntimeError(text)
 
 
 def versions() -> dict:
@@ -231,32 +259,119 @@ class FluxUnavailable(RuntimeError):
     """Julia runs, but Flux cannot be installed or loaded, or JInit's Flux extension did not load."""
 
 
+# Julia: run f(io) with Julia's stderr (Pkg's output, the registry's warnings, precompilation) and its log
+# messages going to a temporary file instead of the terminal; returns (the error's message or "", the output).
+_QUIETLY = """
+function (f)
+    path, io = mktemp()
+    msg = ""
+    try
+        redirect_stderr(io) do
+            Base.CoreLogging.with_logger(Base.CoreLogging.SimpleLogger(io)) do
+                f(io)
+            end
+        end
+    catch e
+        e isa InterruptException && rethrow()
+        msg = sprint(showerror, e)
+    finally
+        close(io)
+    end
+    out = read(path, String)
+    rm(path; force = true)
+    return (msg, out)
+end
+"""
+
+
+def flux_log() -> str:
+    """What Julia printed while pyjinit installed and loaded Flux (held back unless PYJINIT_JULIA_LOG=1)."""
+    return _state.get("flux_log", "")
+
+
+def _julia_step(jl, code: str) -> None:
+    """Run the Julia function `code` (io -> ...) on an IO. Julia's output is held back (flux_log()) unless
+    PYJINIT_JULIA_LOG=1, where it goes to the terminal as it comes. Raises FluxUnavailable with Julia's error
+    in one line."""
+    try:
+        if os.environ.get("PYJINIT_JULIA_LOG") == "1":
+            with contextlib.redirect_stdout(sys.stderr):
+                jl.seval(code)(jl.seval("stderr"))
+            return
+        msg, out = jl.seval(_QUIETLY)(jl.seval(code))
+    except Exception as e:  # noqa: BLE001  (juliacall.JuliaError, or PythonCall's own errors)
+        raise FluxUnavailable(_one_line(jl, e)) from None
+    _state["flux_log"] = _state.get("flux_log", "") + str(out)
+    if str(msg):
+        raise FluxUnavailable(first_line(str(msg)))
+
+
+def _flux_loaded(jl) -> bool:
+    return bool(jl.seval('isdefined(Base, :get_extension) && Base.get_extension(JInit, :JInitFluxExt) !== nothing'))
+
+
+def _flux_installed(jl) -> bool:
+    jl.seval("import Pkg")
+    return bool(jl.seval(f'haskey(Pkg.dependencies(), Base.UUID("{FLUX[1]}"))'))
+
+
 def ensure_flux(jl) -> None:
     """Install Flux into Julia's environment if it is not there (a one-line notice; PySR's way: Pkg.add in the
-    running Julia), load it, and check that JInit's Flux extension loaded. Raises FluxUnavailable."""
-    name, uuid = FLUX
-    if bool(jl.seval('isdefined(Base, :get_extension) && Base.get_extension(JInit, :JInitFluxExt) !== nothing')):
+    running Julia), load it, and check that JInit's Flux extension loaded. Raises FluxUnavailable, whose
+    message is one line. Julia's output while installing and loading is held back (flux_log(); shown as it
+    comes with PYJINIT_JULIA_LOG=1). Tried once per process: after a failure, every later call raises the same
+    FluxUnavailable at once (no second notice, no second Pkg.add)."""
+    if _flux_loaded(jl):
         return
+    if _state.get("flux_error"):
+        raise FluxUnavailable(_state["flux_error"])
     try:
-        jl.seval("import Pkg")
-        installed = bool(jl.seval(f'haskey(Pkg.dependencies(), Base.UUID("{uuid}"))'))
-        if not installed:
-            if os.environ.get("PYTHON_JULIAPKG_OFFLINE", "").lower() in ("yes", "true", "1"):
-                raise FluxUnavailable("Flux is not installed in Julia's environment and PYTHON_JULIAPKG_OFFLINE is "
-                                      "set; install it once online (any Flux training does), then offline works")
-            print(f"pyjinit: installing Flux into Julia's environment {jl.seval('Base.active_project()')} "
-                  "(the first Flux training only; a few minutes)", file=sys.stderr, flush=True)
-            with contextlib.redirect_stdout(sys.stderr):
-                jl.seval(f'Pkg.add(Pkg.PackageSpec(name="{name}", uuid="{uuid}"))')
-        with contextlib.redirect_stdout(sys.stderr):
-            jl.seval("using Flux")
-    except FluxUnavailable:
+        _install_and_load_flux(jl)
+    except FluxUnavailable as e:
+        _state["flux_error"] = str(e)
         raise
-    except Exception as e:  # noqa: BLE001  (Pkg or loading failed: no network, no compatible Flux, ...)
-        raise FluxUnavailable(f"Julia is running but Flux cannot be installed or loaded: {e}") from None
-    if not bool(jl.seval("Base.get_extension(JInit, :JInitFluxExt) !== nothing")):
-        raise FluxUnavailable("Flux is loaded but JInit's Flux extension (JInitFluxExt) did not load; Julia "
-                              "logged why above (is the installed Flux within JInit's compat 0.14.22-0.16?)")
+    except Exception as e:  # noqa: BLE001  (anything else Julia or PythonCall raised on the way)
+        _state["flux_error"] = f"Julia is running but Flux cannot be installed or loaded: {_one_line(jl, e)}"
+        raise FluxUnavailable(_state["flux_error"]) from None
+
+
+def _install_and_load_flux(jl) -> None:
+    name, uuid = FLUX
+    hint = (" (not retried in this process)" if os.environ.get("PYJINIT_JULIA_LOG") == "1" else
+            " (Julia's output: PYJINIT_JULIA_LOG=1, or pyjinit.julia.bridge.flux_log(); not retried in this process)")
+    try:
+        installed = _flux_installed(jl)
+    except Exception as e:  # noqa: BLE001  (Pkg itself fails to load or read the environment)
+        raise FluxUnavailable(f"Julia is running but its package manager failed: {_one_line(jl, e)}") from None
+    if not installed:
+        if os.environ.get("PYTHON_JULIAPKG_OFFLINE", "").lower() in ("yes", "true", "1"):
+            raise FluxUnavailable("Flux is not installed in Julia's environment and PYTHON_JULIAPKG_OFFLINE is "
+                                  "set; install it once online (any Flux training does), then offline works")
+        print(f"pyjinit: installing Flux into Julia's environment {jl.seval('Base.active_project()')} "
+              "(the first Flux training only; a few minutes)", file=sys.stderr, flush=True)
+        try:
+            _julia_step(jl, f'io -> Pkg.add(Pkg.PackageSpec(name = "{name}", uuid = "{uuid}"); io = io)')
+        except FluxUnavailable as e:
+            raise FluxUnavailable(f"Julia is running but Flux cannot be installed: {e}{hint}") from None
+    try:
+        _julia_step(jl, "io -> @eval(using Flux)")
+    except FluxUnavailable as e:
+        raise FluxUnavailable(f"Julia is running but Flux cannot be loaded: {e}{hint}") from None
+    if not _flux_loaded(jl):
+        raise FluxUnavailable("Flux is loaded but JInit's Flux extension (JInitFluxExt) did not load (is the "
+                              f"installed Flux within JInit's compat 0.14.22-0.16?){hint}")
+
+
+def _one_line(jl, e) -> str:
+    """The first line of an exception from Julia (a juliacall.JuliaError: its Julia exception, without the
+    stack trace that str() of it appends), or of any other exception."""
+    ex = getattr(e, "exception", None)
+    if ex is not None:
+        try:
+            return first_line(jl.sprint(jl.showerror, ex))
+        except Exception:  # noqa: BLE001
+            pass
+    return first_line(str(e))
 
 
 def flux_epochs(weights, x_train, y_train, x_test, y_test, *, hidden, activation, optimizer, lr, momentum,

@@ -40,8 +40,12 @@ def julia_literal(v) -> str:
         if math.isinf(v):
             return "Inf" if v > 0 else "-Inf"
         return repr(v)
-    if isinstance(v, (tuple, list)):
+    if isinstance(v, (complex, np.complexfloating)):
+        return f"ComplexF64({julia_literal(float(v.real))}, {julia_literal(float(v.imag))})"
+    if isinstance(v, tuple):
         return "(" + ", ".join(julia_literal(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+    if isinstance(v, list):                     # what juliacall hands Julia for a list: a vector
+        return "Any[" + ", ".join(julia_literal(x) for x in v) + "]"
     raise TypeError(f"cannot render {v!r} as Julia")
 
 
@@ -70,14 +74,20 @@ class Call:
                 + (f", {args}" if args else "") + (f"; {kw}" if kw else "") + ")")
 
 
+# An error comes back as its message: an ArgumentError's (the NumPy backend's ValueError says the same), a
+# keyword no method takes as Python's TypeError says it, else the error's type and its first line.
 _PRELUDE = """
 using JInit
-function emit(io, f)
+function emit(io, name, f)
     local A
     try
         A = f()
     catch e
-        msg = Vector{UInt8}(e isa ArgumentError ? e.msg : "$(typeof(e)): " * sprint(showerror, e))
+        k = isdefined(JInit, :unexpected_keyword) ? JInit.unexpected_keyword(e) : nothing
+        text = e isa ArgumentError ? e.msg :
+               k !== nothing ? "$(name)() got an unexpected keyword argument '$(k)'" :
+               "$(typeof(e)): " * first(split(sprint(showerror, e), '\\n'))
+        msg = Vector{UInt8}(text)
         write(io, UInt8(0), Int64(length(msg)), msg)
         return
     end
@@ -92,14 +102,15 @@ class JuliaFailed(RuntimeError):
 
 def run_calls(calls: list, julia: str | None = None, threads: int = 1, timeout: float = 600) -> list:
     """Evaluate each Call in one Julia process. Returns, per call, an ndarray in PyTorch order or the
-    error message (str) of an ArgumentError."""
+    error message (str): an ArgumentError's, or for a keyword no method takes, Python's TypeError message
+    ("he_init() got an unexpected keyword argument 'bogus'")."""
     julia = julia or julia_exe()
     if julia is None:
         raise JuliaFailed("no julia executable (set PYJINIT_JULIA or put julia on PATH)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.bin"
         script = Path(tmp) / "calls.jl"
-        body = "\n".join(f"emit(io, () -> {c.source()})" for c in calls)
+        body = "\n".join(f"emit(io, {julia_literal(c.name)}, () -> {c.source()})" for c in calls)
         script.write_text(_PRELUDE + f'open({julia_literal(str(out))}, "w") do io\n{body}\nend\n')
         proc = subprocess.run([julia, f"--threads={threads}", f"--project={jinit_path()}", str(script)],
                               capture_output=True, text=True, timeout=timeout)

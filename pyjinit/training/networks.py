@@ -206,16 +206,33 @@ def _pool(h: np.ndarray, ws: _Workspace, i: int) -> np.ndarray:
 
 
 def _unpool(h: np.ndarray, pooled: np.ndarray, d: np.ndarray, ws: _Workspace, i: int) -> np.ndarray:
-    """The gradient of _pool: d (of the pooled output) goes to every maximum of its window."""
+    """The gradient of _pool with NNlib's rule (its CPU ∇maxpool, ∇maxpool_direct!, the backward pass of Flux's
+    MaxPool): a window's gradient goes to one element, the first in window order that is ≈ the window's maximum
+    m. Window order is row by row, (0, 0), (0, 1), (1, 0), (1, 1) over (H, W): NNlib's loop with kw fastest over
+    Flux's (W, H). ≈ is Julia's isapprox, |m - x| <= r max(|m|, |x|) with r = sqrt(eps) of the dtype (3.5e-4 in
+    float32), here as x >= m (1 - r) for m >= 0 and x >= m / (1 - r) for m < 0: the same bound up to rounding,
+    so the two can differ only for an x equal to the computed bound, one float per window (finer than the
+    rounding by which Flux's and this network's convolutions differ). Exact ties (a ReLU's zeros, one value over a uniform image region)
+    go to the first of them, as in PyTorch's max_pool2d; PyTorch differs where an earlier element is within r
+    of a larger maximum: it takes the maximum, NNlib (so Flux, and this network) the earlier element."""
     dh = ws.get(("dh",), h.shape)
     h2, w2 = h.shape[1] // 2 * 2, h.shape[2] // 2 * 2
     if (h2, w2) != h.shape[1:3]:
         dh.fill(0)                                                            # the dropped row/column
-    mask = ws.get(("mask",), pooled.shape, np.bool_)
-    for r in (0, 1):
-        for s in (0, 1):
-            np.equal(h[:, r:h2:2, s:w2:2], pooled, out=mask)
-            np.multiply(mask, d, out=dh[:, r:h2:2, s:w2:2])
+    r = np.sqrt(np.finfo(h.dtype).eps, dtype=h.dtype)                         # Julia's rtoldefault(T)
+    low = np.multiply(pooled, 1 - r, out=ws.get(("plow",), pooled.shape))    # x ≈ m from here up (m >= 0)
+    if low.size and low.min() < 0:                                            # some m < 0 (tanh, ...)
+        np.copyto(low, np.where(pooled < 0, pooled / (1 - r), low))
+    near = ws.get(("near",), pooled.shape, np.bool_)
+    taken = ws.get(("taken",), pooled.shape, np.bool_)
+    for k, (a, b) in enumerate(((0, 0), (0, 1), (1, 0))):
+        np.greater_equal(h[:, a:h2:2, b:w2:2], low, out=taken if k == 0 else near)
+        if k:
+            np.greater(near, taken, out=near)                                 # near, and no earlier one was
+            np.logical_or(taken, near, out=taken)
+        np.multiply(near if k else taken, d, out=dh[:, a:h2:2, b:w2:2])
+    np.logical_not(taken, out=near)                   # the last element, the maximum, when no earlier one was ≈ it
+    np.multiply(near, d, out=dh[:, 1:h2:2, 1:w2:2])
     return dh
 
 
@@ -257,8 +274,8 @@ class CNN:
     GEMM W (out, k*k*C) @ patches (k*k*C, H*W*N) whose product is the next layer's (C, H, W, N) as it stands,
     and the dense layers work on (features, N). Large intermediates live in reused buffers (_Workspace), so
     arrays that `layer` and `backprop(keep=True)` return are overwritten by the next call. Max-pooling passes
-    the gradient to every maximum of a window (ties have measure zero, except ReLU's zeros, whose gradient is
-    zero anyway)."""
+    a window's gradient to one element, as NNlib's (Flux's) maxpool backward (_unpool): ties are common (a
+    ReLU's zeros, the same positive value over a uniform image region)."""
 
     def __init__(self, weights: list, activation: str, in_shape: tuple = (1, 28, 28), dtype=np.float32,
                  pool_every: int = 1):

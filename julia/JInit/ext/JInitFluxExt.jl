@@ -50,13 +50,13 @@ function build_model(side, features, conv, pool_every, hidden, classes, act, ini
     return Chain(layers...)
 end
 
-mutable struct FluxTrainer{M,S,X,OY}
+mutable struct FluxTrainer{M,S,X,OY,OYt}
     model::M
     state::S
     X::X
     Y::OY
     Xt::X
-    Yt::OY
+    Yt::OYt
     yt::Vector{Int}
     seed::Int
     batch_size::Int
@@ -64,6 +64,12 @@ mutable struct FluxTrainer{M,S,X,OY}
 end
 
 batch(X, idx) = X[ntuple(_ -> Colon(), ndims(X) - 1)..., idx]
+
+# Labels 0..classes-1 as a classes × n one-hot matrix. Flux.onehotbatch throws on an empty vector (OneHotArrays
+# 0.2.10: "reducing over an empty collection"), so no labels (an empty test set) give the one-hot matrix with no
+# columns, made directly: OneHotArrays' OneHotMatrix(indices, nlabels), here with no indices.
+onehot_labels(y, classes) =
+    isempty(y) ? Flux.OneHotArrays.OneHotMatrix(UInt32[], classes) : Flux.onehotbatch(y, 0:classes-1)
 
 function JInit.flux_trainer(x_train::AbstractMatrix{<:Real}, y_train::AbstractVector{<:Integer},
                             x_test::AbstractMatrix{<:Real}, y_test::AbstractVector{<:Integer};
@@ -81,7 +87,7 @@ function JInit.flux_trainer(x_train::AbstractMatrix{<:Real}, y_train::AbstractVe
             throw(ArgumentError("conv needs square single-channel images (features = side², e.g. 784), got $features features"))
         X, Xt = reshape(X, side, side, 1, :), reshape(Xt, side, side, 1, :)        # WHCN
     end
-    Y, Yt = Flux.onehotbatch(y_train, 0:classes-1), Flux.onehotbatch(y_test, 0:classes-1)
+    Y, Yt = onehot_labels(y_train, classes), onehot_labels(y_test, classes)
     # init = "lsuv", as pyjinit's trainer: orthogonal weights from the layer streams, then LSUV on the first
     # LSUV_BATCH examples in the order batch_order(seed, 0, n). Given `weights` (pyjinit's) win over `init`.
     lsuv = weights === nothing && init isa Union{AbstractString,Symbol} && String(init) == "lsuv"

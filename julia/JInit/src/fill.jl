@@ -143,7 +143,7 @@ function norminv_batch!(z::Vector{Float64}, p::Vector{Float64}, idx::Vector{Int}
     return z
 end
 
-"Values of logical elements k0 .. k0+n-1, whose words are w .. w+m-1, into dest (dest[1] is element k0)."
+"The value in T of a Uniform32 element whose 32-bit half of a word is `h`: a + w * (the top 24 bits of h, in [0, 1))."
 @inline u32_value(::Type{T}, d::Uniform32, h::UInt32) where {T} = to_eltype(T, d.a + d.w * u24_closeopen(h))
 
 """
@@ -173,6 +173,12 @@ dest[e - k0 + 1] = value(h, e) for the elements k0 .. k0+n-1 whose words are w .
     return dest
 end
 
+"""
+    map_words!(dest, d, wbuf, tmp, w, m, k0, n)
+
+Values of logical elements k0 .. k0+n-1, whose words are w .. w+m-1 (in `wbuf`), into dest (dest[1] is
+element k0); `tmp`: scratch for the normal family.
+"""
 map_words!(dest::AbstractVector{T}, d::Uniform32, wbuf, tmp, w::Int, m::Int, k0::Int, n::Int) where {T} =
     map_halves!((h, e) -> u32_value(T, d, h), dest, wbuf, w, m, k0, n)
 

@@ -1,10 +1,85 @@
 # Argument validation, fans and gains: the one place for these facts on the Julia side.
 # pyjinit/inits/validate.py is the Python twin and must produce the same messages (tests compare them).
 
+# fmt renders a value as pyjinit/inits/validate.py's fmt does: strings quoted, booleans true/false, tuples
+# element by element, non-finite floats NaN/Inf/-Inf, anything else as Python's repr of the value that
+# juliacall hands to Julia (None -> nothing, a list -> a vector, a complex -> Complex{Float64}).
 fmt(x::AbstractString) = "'" * x * "'"
 fmt(x::Symbol) = fmt(String(x))
-fmt(x) = string(x)
+fmt(x::Bool) = x ? "true" : "false"
+fmt(x::Tuple) = "(" * join(map(fmt, x), ", ") * (length(x) == 1 ? "," : "") * ")"
+fmt(x::AbstractFloat) = isfinite(x) ? pyrepr(x) : string(Float64(x))      # NaN, Inf, -Inf
+fmt(x) = pyrepr(x)
 fmt_choices(allowed) = join(allowed, ", ")
+
+# Python's repr of the value juliacall converts to `x`.
+pyrepr(::Nothing) = "None"
+pyrepr(x::Bool) = x ? "True" : "False"
+pyrepr(x::Integer) = string(x)
+pyrepr(x::AbstractFloat) = pyfloat(Float64(x))
+pyrepr(x::Complex) = pycomplex(Float64(real(x)), Float64(imag(x)))
+pyrepr(x::AbstractString) = occursin('\'', x) && !occursin('"', x) ? "\"" * x * "\"" : "'" * x * "'"
+pyrepr(x::Symbol) = pyrepr(String(x))
+pyrepr(x::Tuple) = "(" * join(map(pyrepr, x), ", ") * (length(x) == 1 ? "," : "") * ")"
+pyrepr(x::AbstractVector) = "[" * join(map(pyrepr, x), ", ") * "]"
+pyrepr(x) = string(x)
+
+# Python's float repr (the shortest digits that round-trip, as Julia's `string` finds them): fixed notation
+# for decimal exponents -4 <= e < 16, else d.ddde±XX; `dot0` adds Python's ".0" to an integral fixed value.
+function pyfloat(x::Float64, dot0::Bool = true)
+    isnan(x) && return "nan"
+    isinf(x) && return x > 0 ? "inf" : "-inf"
+    sign = signbit(x) ? "-" : ""
+    s = string(abs(x))                                   # e.g. "0.0001", "1.0e-5", "1.2345e20"
+    m, e = occursin('e', s) ? (split(s, 'e')[1], parse(Int, split(s, 'e')[2])) : (s, 0)
+    a, b = occursin('.', m) ? (split(m, '.')[1], split(m, '.')[2]) : (m, "")
+    digits = a * b                                       # value = 0.digits * 10^decpt
+    decpt = length(a) + e
+    k = findfirst(c -> c != '0', digits)
+    k === nothing && return sign * (dot0 ? "0.0" : "0")
+    decpt -= k - 1
+    digits = rstrip(digits[k:end], '0')
+    n = length(digits)
+    if decpt <= -4 || decpt > 16
+        ex = decpt - 1
+        return sign * digits[1:1] * (n > 1 ? "." * digits[2:end] : "") * "e" * (ex < 0 ? "-" : "+") *
+               lpad(string(abs(ex)), 2, '0')
+    elseif decpt <= 0
+        return sign * "0." * "0"^(-decpt) * digits
+    elseif decpt >= n
+        return sign * digits * "0"^(decpt - n) * (dot0 ? ".0" : "")
+    end
+    return sign * digits[1:decpt] * "." * digits[decpt+1:end]
+end
+
+# Python's complex repr: "1j", "(1.5-2j)", "(-0+1j)" (parts without ".0").
+function pycomplex(re::Float64, im::Float64)
+    i = pyfloat(im, false)
+    (re == 0 && !signbit(re)) && return i * "j"
+    return "(" * pyfloat(re, false) * (startswith(i, "-") ? "" : "+") * i * "j)"
+end
+
+"""
+    unexpected_keyword(e) -> Union{Symbol, Nothing}
+
+For a `MethodError` raised by calling a function with a keyword argument that none of its methods takes
+(Julia's "got unsupported keyword argument"), the first such keyword, in the order given; else `nothing`.
+pyjinit turns it into Python's "f() got an unexpected keyword argument 'k'".
+"""
+function unexpected_keyword(e)
+    e isa MethodError || return nothing
+    args = e.args
+    (length(args) >= 2 && args[1] isa NamedTuple) || return nothing
+    f = args[2]
+    # the keyword call itself: Core.kwcall (Julia >= 1.9) or f's keyword sorter (before)
+    (isdefined(Core, :kwcall) ? e.f === getfield(Core, :kwcall) : e.f === Core.kwfunc(f)) || return nothing
+    T = Tuple{map(Core.Typeof, args[3:end])...}
+    hasmethod(f, T) || return nothing                   # no method for the positional arguments either
+    for k in keys(args[1])
+        hasmethod(f, T, (k,)) || return k
+    end
+    return nothing
+end
 
 """
     check_choice(argname, value, allowed) -> String
@@ -131,7 +206,7 @@ function calculate_gain(nonlinearity, param = nothing)
         slope = param === nothing ? 0.01 : check_real("param", param)
         return sqrt(2.0 / (1 + slope^2))
     end
-    param === nothing || nl == "leaky_relu" ||
+    param === nothing ||
         throw(ArgumentError("param is only used with nonlinearity 'leaky_relu', got nonlinearity $(fmt(nl))"))
     nl == "tanh" && return 5.0 / 3
     nl == "relu" && return sqrt(2.0)
