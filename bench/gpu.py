@@ -476,7 +476,7 @@ def models(quick: bool, deadline: float, device: str = "cuda") -> dict:
                              "tolerance": qr_tolerance("float32")}
     t = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/frameworks/test_torch.py",
-                        "-k", "cuda or device or shard"], cwd=ROOT, capture_output=True, text=True,
+                        "-k", "cuda or device"], cwd=ROOT, capture_output=True, text=True,
                        timeout=max(30.0, deadline - time.perf_counter() + 30))
     tail = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else p.stderr[-300:]
     out["tests"] = {"summary": tail, "returncode": p.returncode, "seconds": round(time.perf_counter() - t, 1)}
@@ -513,7 +513,7 @@ def markdown(r: dict) -> str:
                       f"torch.nn.init.orthogonal_ {_f(o['torch_s'])} s, ratio {_f(o['ratio'])}; max difference from "
                       f"the NumPy backend {_f(o['max_abs_diff_vs_numpy'])} (tolerance {o['tolerance']})."]
         if m.get("tests"):
-            L += ["", f"tests/frameworks/test_torch.py -k 'cuda or device or shard' on this machine: "
+            L += ["", f"tests/frameworks/test_torch.py -k 'cuda or device' on this machine: "
                       f"{m['tests']['summary']}"]
         L.append("")
     a = r.get("agreement", {})
