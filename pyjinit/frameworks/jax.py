@@ -1,9 +1,9 @@
 """pyjinit's weights in JAX and Flax (``pyjinit.jax``; jax is imported here only).
 
 - ``initializer(name, **kw)`` returns ``init(key, shape, dtype=jnp.float32)``, usable as Flax's
-  ``kernel_init=``/``bias_init=`` and inside ``jax.jit``: the values are computed on the host through
-  ``jax.pure_callback``. The key's bits (``jax.random.key_data``: two uint32 words, hi and lo) are the seed:
-  ``seed = hi * 2^32 + lo``.
+  ``kernel_init=``/``bias_init=``: a pure JAX function (the stream's JAX sampler; ``jax.jit``, ``jax.vmap``, made on
+  the device, no host callback but for sparse and identity). The key's bits (``jax.random.key_data``: two uint32
+  words, hi and lo) are the seed: ``seed = hi * 2^32 + lo``.
 - ``initialize(params, weight=..., bias=..., seed=...)`` (re)initializes a Flax ``params`` tree by the
   layer-order rule of docs/stream.md §6: Flax derives each layer's key from its path, so per-layer keys alone
   cannot give another framework's model; this can.
@@ -16,15 +16,18 @@ layer's PyTorch weight. float64 needs ``jax_enable_x64``; float16/bfloat16 are r
 """
 from __future__ import annotations
 
+import functools
+import math
 import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..inits import api
-from ..inits.registry import check_name, init
+from ..inits import api, numpy_backend
 from ..inits.plan import Param, plan
+from ..inits.registry import COMMON, check_name, init, resolve
+from ..inits.validate import check_real, fmt, torch_shape
 
 
 
@@ -46,24 +49,117 @@ def _host_dtype(dtype) -> str:
     return "float64" if jnp.dtype(dtype) == jnp.float64 else "float32"
 
 
+_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def _check_dtype(dtype):
+    dt = jnp.dtype(dtype)
+    if dt.name not in _DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}; got {dt.name}")
+    return dt
+
+
+def _keras_layout(a, nd: int):
+    """A PyTorch-order (out, in, *kernel) array in the Flax/Keras layout (*kernel, in, out)."""
+    return a if nd < 2 else jnp.transpose(a, tuple(range(2, nd)) + (1, 0))
+
+
+def _orthogonal(key4, dims: tuple, gain: float, dtype):
+    """docs/stream.md §5 in JAX: the stream's normals (float64 for float64, else float32) as rows x cols, QR of the
+    tall orientation (jnp.linalg.qr), the Haar sign fix, times gain; equal to the NumPy backend to QR rounding."""
+    from . import jax_sampler
+
+    rows, cols = dims[0], math.prod(dims[1:])
+    work = jnp.float64 if jnp.dtype(dtype) == jnp.float64 else jnp.float32
+    if rows == 0 or cols == 0:
+        return jnp.zeros(dims, dtype)
+    m = jax_sampler.sample("normal", {"mean": 0.0, "std": 1.0}, key4, 0, rows * cols, work).reshape(rows, cols)
+    q, r = jnp.linalg.qr(m.T if rows < cols else m)
+    q = q * jnp.where(jnp.diagonal(r) < 0, -1.0, 1.0).astype(work)      # Haar sign fix; sign(0) := +1
+    if rows < cols:
+        q = q.T
+    return (q * jnp.asarray(gain, work)).reshape(dims).astype(dtype)
+
+
+def _make_is_none(name: str, shape: tuple, kw: dict) -> bool:
+    """Whether `name` has no JAX form (sparse, identity, Flux's identity): made on the host."""
+    func, _ = resolve(name, shape, {**kw, "layout": "keras"})
+    return func not in api._RUN_NAMES and func is not api.orthogonal_init
+
+
+def _make(name: str, shape: tuple, key, dtype, kw: dict):
+    """`name` with `kw` on the Flax-layout `shape`, as a JAX array made by JAX operations (jax_sampler: traceable
+    in `key`, which is an int seed or the key's uint32 limbs), or None for a name with no JAX form (sparse,
+    identity, Flux's identity: made on the host)."""
+    from . import jax_sampler
+
+    dims = torch_shape(shape, "keras")
+    func, args = resolve(name, shape, {**kw, "layout": "keras"})
+    own = {k: v for k, v in args.items() if k not in COMMON}
+    if func in api._RUN_NAMES:
+        d = numpy_backend.draw_of(api._RUN_NAMES[func], dims, **own)
+        flat = jax_sampler.sample(d.kind, d.params, key, 0, math.prod(dims), dtype)
+        return _keras_layout(flat.reshape(dims), len(dims))
+    if func is api.orthogonal_init:
+        if len(dims) < 2:
+            raise ValueError(f"orthogonal needs at least 2 dimensions, got dimensions {fmt(dims)}")
+        return _keras_layout(_orthogonal(key, dims, check_real("gain", own.get("gain", 1.0)), dtype), len(dims))
+    return None
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(name: str, shape: tuple, dtype_name: str, kw_items: tuple):
+    """`_make` for (name, shape, dtype, kwargs) as one jitted function of the key's limbs: compiled once and
+    reused for every key (eagerly; inside a user's jit it is inlined)."""
+    return jax.jit(lambda limbs: _make(name, shape, limbs, jnp.dtype(dtype_name), dict(kw_items)))
+
+
+def _hashable(kw: dict):
+    try:
+        items = tuple(sorted(kw.items()))
+        hash(items)
+        return items
+    except TypeError:
+        return None
+
+
 def initializer(name: str, **kw):
     """``init(key, shape, dtype=jnp.float32)`` computing the pyjinit initializer ``name`` (any name of
-    ``pyjinit.initializers()``, with its keyword arguments) on Flax-layout shapes, seeded by the key's bits.
+    ``pyjinit.initializers()``, with its keyword arguments) on Flax-layout shapes, seeded by the key's bits
+    (``key_seed``), as a pure JAX function: the stream's JAX sampler (``pyjinit.frameworks.jax_sampler``), so it
+    runs on the device, under ``jax.jit`` and ``jax.vmap``, in JAX's default 32-bit mode (float64 needs
+    ``jax_enable_x64``), with no host callback. Equal to ``pyjinit.init(name, shape, seed=key_seed(bits),
+    layout="keras")`` by the stream's contract (bitwise, except the documented 1-ulp cases of
+    jax_sampler; orthogonal to QR rounding). The arguments are checked when the initializer is made (on a
+    probe shape) and again, for the shape, when it is traced. Sparse and identity have no JAX form and go
+    through ``jax.pure_callback`` to the host.
 
     >>> import jax, pyjinit.jax as pjx                                   # doctest: +SKIP
     >>> w = jax.jit(pjx.initializer("he"), static_argnums=(1,))(jax.random.key(0), (784, 128))   # doctest: +SKIP
     """
     check_name(name)
+    resolve(name, (4, 4), {**kw, "layout": "keras"})     # bad arguments fail now, as a ValueError/TypeError
 
     def init_fn(key, shape, dtype=jnp.float32):
+        from . import jax_sampler
+
         shape = tuple(int(d) for d in shape)
-        host = _host_dtype(dtype)
+        dt = _check_dtype(dtype)
+        limbs = jax_sampler.key_words(_key_data(key))
+        items = _hashable(kw)
+        if limbs.ndim == 1 and items is not None:
+            out = (_make(name, shape, limbs, dt, kw) if _make_is_none(name, shape, kw)
+                   else _compiled(name, shape, dt.name, items)(limbs))
+        else:                                # vmap over keys, or unhashable arguments: trace directly
+            out = _make(name, shape, limbs, dt, kw)
+        if out is not None:
+            return out
+        host = _host_dtype(dt)
 
         def compute(bits):
             return np.asarray(init(name, shape, dtype=host, seed=key_seed(bits), layout="keras", **kw))
 
-        out = jax.pure_callback(compute, jax.ShapeDtypeStruct(shape, jnp.dtype(host)), _key_data(key))
-        return out.astype(dtype)
+        return jax.pure_callback(compute, jax.ShapeDtypeStruct(shape, jnp.dtype(host)), _key_data(key)).astype(dt)
 
     init_fn.__name__ = f"pyjinit_{name.replace('.', '_')}"
     return init_fn
@@ -110,6 +206,9 @@ def initialize(params, weight, bias="zeros", *, seed=None, weight_kwargs=None, b
     j-th entry uses ``param_key(seed, l, j)`` (``key_by="name"``: ``name_key(seed, "Dense_0/kernel")``, the
     entry's path). The rules are the planner's (``pyjinit.inits.plan``). An entry it does not know (not kernel,
     bias, embedding or scale) is a TypeError naming it. ``seed=None`` draws one (``pyjinit.last_seed()``).
+    Where JAX runs on an accelerator each entry is made there by the JAX sampler (one compiled program per
+    distinct shape and rule); on the CPU, where the host is the device, by the NumPy backend (milliseconds
+    instead of a compile per shape); the values are the same by the stream's contract.
 
     >>> params = pjx.initialize(model.init(key, x)["params"], "he", seed=0)   # doctest: +SKIP
     """
@@ -125,11 +224,21 @@ def initialize(params, weight, bias="zeros", *, seed=None, weight_kwargs=None, b
             arrays[p.path] = (path + (k,), v)
     steps, _ = plan(described, seed=seed, weight=weight, bias=bias, key_by=key_by, weight_kwargs=weight_kwargs,
                     bias_kwargs=bias_kwargs)
+    from . import jax_sampler
+
+    on_cpu = jax.default_backend() == "cpu"
     values = {}
     for step in steps:
         where, v = arrays[step.param.path]
-        a = init(step.name, tuple(v.shape), dtype=_host_dtype(v.dtype), seed=step.key, layout="keras", **step.kwargs)
-        values[where] = jnp.asarray(a, dtype=v.dtype)
+        dt, shape = _check_dtype(v.dtype), tuple(v.shape)
+        items = _hashable(step.kwargs)
+        a = None
+        if not on_cpu and items is not None and not _make_is_none(step.name, shape, step.kwargs):
+            a = _compiled(step.name, shape, dt.name, items)(jnp.asarray(jax_sampler.key_limbs(step.key)))
+        if a is None:                       # the CPU (the host is the device), sparse, identity: NumPy on the host
+            a = jnp.asarray(init(step.name, shape, dtype=_host_dtype(dt), seed=step.key, layout="keras",
+                                 backend="numpy", **step.kwargs), dtype=dt)
+        values[where] = a
 
     def rebuild(path, node):
         if hasattr(node, "items"):

@@ -291,3 +291,33 @@ def test_flax_initialize_does_not_depend_on_dict_order():
     tm = pt.initialize(torch.nn.Sequential(*layers), weight="he", seed=4)
     for i in range(12):
         assert np.array_equal(np.asarray(a[f"Dense_{i}"]["kernel"]).T, tm[i].weight.detach().numpy()), i
+
+
+def test_jax_initializer_is_a_jax_program_equal_to_numpy():
+    """pyjinit.jax.initializer makes its values with JAX operations (no host callback in the jaxpr), under jit and
+    vmap, equal to the NumPy backend for the key's seed (bitwise here: uniform, the normal's core and these
+    truncated normals; jax_sampler states the 1-ulp cases)."""
+    import jax
+
+    import pyjinit.jax as pjx
+    from pyjinit.frameworks.jax import key_seed
+
+    keys = jax.random.split(jax.random.key(7), 3)
+    for name in ("he", "jax.lecun_normal", "torch.kaiming_uniform", "keras.glorot_uniform"):
+        f = pjx.initializer(name)
+        assert "callback" not in str(jax.make_jaxpr(lambda k: f(k, (6, 5)))(keys[0]))
+        batch = jax.vmap(lambda k: f(k, (6, 5)))(keys)
+        for i in range(3):
+            seed = key_seed(jax.random.key_data(keys[i]))
+            ref = pj.init(name, (6, 5), seed=seed, layout="keras", backend="numpy")
+            assert np.array_equal(np.asarray(batch[i]), ref), name
+            assert np.array_equal(np.asarray(jax.jit(f, static_argnums=1)(keys[i], (6, 5))), ref), name
+
+
+def test_jax_initializer_checks_its_arguments_when_made():
+    import pyjinit.jax as pjx
+
+    with pytest.raises(ValueError, match="mode must be one of"):
+        pjx.initializer("jax.variance_scaling", scale=1.0, mode="fan_sideways", distribution="normal")
+    with pytest.raises(TypeError, match="takes"):
+        pjx.initializer("jax.he_normal", bogus=1)
