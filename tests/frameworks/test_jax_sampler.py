@@ -20,6 +20,8 @@ import jax.numpy as jnp  # noqa: E402
 from pyjinit.frameworks import jax_sampler as js  # noqa: E402
 from pyjinit.inits import stream, ziggurat  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
 U = dict(low=-0.75, high=1.25)

@@ -19,6 +19,8 @@ from torch import nn  # noqa: E402
 
 import pyjinit.torch as pt  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 D, HID, VOCAB, LAYERS = 12, 40, 37, 2       # uneven on purpose: 37 and 40 rows over 4 ranks, 12 over 8
 
 
