@@ -1002,24 +1002,22 @@ def _check_overflow(checks) -> None:
             _fill_runs(out, plan, ki, ks, start, R, L, "eager")
 
 
-def _dev_key(ki: _Key, device) -> torch.Tensor:
-    ck = ("key", ki.key, device)
+def _dev_tensor(ck, values, dtype, device) -> torch.Tensor:
+    """A small constant tensor on `device`, cached by `ck` (at most 512 entries)."""
     t = _DEV_CACHE.get(ck)
     if t is None:
         if len(_DEV_CACHE) > 512:
             _DEV_CACHE.clear()
-        t = _DEV_CACHE[ck] = torch.tensor(ki.buf, dtype=torch.int64, device=device)
+        t = _DEV_CACHE[ck] = torch.tensor(values, dtype=dtype, device=device)
     return t
+
+
+def _dev_key(ki: _Key, device) -> torch.Tensor:
+    return _dev_tensor(("key", ki.key, device), ki.buf, torch.int64, device)
 
 
 def _dev_par(plan: _Plan, device) -> torch.Tensor:
-    ck = ("par", plan.par, device)
-    t = _DEV_CACHE.get(ck)
-    if t is None:
-        if len(_DEV_CACHE) > 512:
-            _DEV_CACHE.clear()
-        t = _DEV_CACHE[ck] = torch.tensor(list(plan.par) + [0.0], dtype=torch.float64, device=device)
-    return t
+    return _dev_tensor(("par", plan.par, device), list(plan.par) + [0.0], torch.float64, device)
 
 
 def _triton_runs(out: torch.Tensor, plan: _Plan, ki: _Key, ks, start: int, R: int, L: int) -> None:
