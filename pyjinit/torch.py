@@ -1,5 +1,6 @@
 """`pyjinit.torch`: pyjinit's weights in PyTorch tensors and models (pyjinit/frameworks/torch.py)."""
-from .frameworks.torch import (diagnose_model, init_, init_shard_, initialize, initialize_weights, layers,  # noqa: F401
-                               lsuv_)
+from .frameworks.torch import (describe, diagnose_model, init_, init_shard_, initialize, initialize_weights,  # noqa: F401
+                               layers, lsuv_, model_preset)
 
-__all__ = ["diagnose_model", "init_", "init_shard_", "initialize", "initialize_weights", "layers", "lsuv_"]
+__all__ = ["describe", "diagnose_model", "init_", "init_shard_", "initialize", "initialize_weights", "layers", "lsuv_",
+           "model_preset"]
