@@ -123,6 +123,19 @@ def _hashable(kw: dict):
         return None
 
 
+def _check_arguments(name: str, kw: dict) -> None:
+    """The arguments of `name` checked without a user's shape: on probe shapes of 2 to 5 dimensions, the error of
+    the first if none is accepted (a shape-only rule, such as torch.dirac's 3 to 5 dimensions, passes on one)."""
+    first = None
+    for shape in ((4, 4), (3, 4, 4), (3, 3, 4, 4), (3, 3, 3, 4, 4)):
+        try:
+            resolve(name, shape, {**kw, "layout": "keras"})
+            return
+        except ValueError as e:
+            first = first or e
+    raise first
+
+
 def initializer(name: str, **kw):
     """``init(key, shape, dtype=jnp.float32)`` computing the pyjinit initializer ``name`` (any name of
     ``pyjinit.initializers()``, with its keyword arguments) on Flax-layout shapes, seeded by the key's bits
@@ -138,7 +151,7 @@ def initializer(name: str, **kw):
     >>> w = jax.jit(pjx.initializer("he"), static_argnums=(1,))(jax.random.key(0), (784, 128))   # doctest: +SKIP
     """
     check_name(name)
-    resolve(name, (4, 4), {**kw, "layout": "keras"})     # bad arguments fail now, as a ValueError/TypeError
+    _check_arguments(name, kw)                           # bad arguments fail now, as a ValueError/TypeError
 
     def init_fn(key, shape, dtype=jnp.float32):
         from . import jax_sampler
@@ -175,16 +188,23 @@ def _natural(key) -> tuple:
 
 
 def _layers(params) -> list:
-    """[(path, {name: array})] of the dicts of `params` whose values are arrays, in a canonical order that does
-    not depend on the dict's order (``jax.jit(model.init)`` and ``tree_map`` return sorted keys): sub-trees by
-    natural order of their names, the entries of a layer kernel/embedding, scale, bias, then the rest by name —
-    for Flax's auto-named layers, the order they were called in, as eager ``model.init`` returns them."""
+    """[(path, {name: array})] of the dicts of `params` whose values are arrays, in the order the layers were
+    called: the tree's order (eager ``model.init`` inserts layers as they are called), except that layers of one
+    auto-named type (``Dense_0`` ... ``Dense_11``) are put in the natural order of their numbers, which is their
+    call order, whatever the dict's order (``jax.jit(model.init)`` and ``tree_map`` sort keys: ``Dense_10``
+    before ``Dense_2``). A sorted tree of several layer types (``Conv_0, BatchNorm_0, Conv_1``) cannot be put back
+    in call order from its names: pass the eager tree, or use ``key_by="name"``. A layer's entries go
+    kernel/embedding, scale, bias, then the rest by name."""
     if not hasattr(params, "items"):
         raise TypeError(f"params must be a Flax params dict (or a FrozenDict), got {type(params).__name__}")
     out = []
 
     def walk(path, node):
-        items = sorted(node.items(), key=lambda kv: _natural(kv[0]))
+        items = list(node.items())
+        subs = [k for k, v in items if hasattr(v, "items")]
+        prefixes = {m.group(1) if m else None for m in (re.fullmatch(r"(.+)_(\d+)", str(k)) for k in subs)}
+        if len(prefixes) == 1 and None not in prefixes:
+            items.sort(key=lambda kv: _natural(kv[0]))   # Dense_0 .. Dense_11: call order whatever the dict order
         leaves = sorted(((k, v) for k, v in items if not hasattr(v, "items")),
                         key=lambda kv: (_ENTRY_ORDER.get(kv[0], 3), _natural(kv[0])))
         if leaves:
@@ -197,12 +217,14 @@ def _layers(params) -> list:
     return out
 
 
-def initialize(params, weight, bias="zeros", *, seed=None, weight_kwargs=None, bias_kwargs=None, key_by="position"):
+def initialize(params, weight=None, bias=None, *, seed=None, preset=None, strict=True, weight_kwargs=None,
+               bias_kwargs=None, key_by="position"):
     """A new Flax ``params`` tree (a dict; the input is not changed) with every kernel and embedding from
     ``weight``, every bias from ``bias`` and norm scales one, following the layer-order rule: the l-th dict
     of arrays in the canonical order (sub-trees by the natural order of their names, so Dense_2 before Dense_10:
-    for Flax's auto-named layers the order they were called; entries kernel/embedding, scale, bias) is layer l,
-    whatever the order of the dict (eager, ``jax.jit(model.init)`` and ``tree_map`` trees give the same weights); its
+    for Flax's auto-named layers the order they were called; entries kernel/embedding, scale, bias) is layer l
+    (``_layers``: eager trees in call order; a jitted or ``tree_map``'ped tree of one layer type too; a jitted tree
+    of several layer types needs the eager tree or ``key_by="name"``); its
     j-th entry uses ``param_key(seed, l, j)`` (``key_by="name"``: ``name_key(seed, "Dense_0/kernel")``, the
     entry's path). The rules are the planner's (``pyjinit.inits.plan``). An entry it does not know (not kernel,
     bias, embedding or scale) is a TypeError naming it. ``seed=None`` draws one (``pyjinit.last_seed()``).
@@ -222,8 +244,8 @@ def initialize(params, weight, bias="zeros", *, seed=None, weight_kwargs=None, b
             p = Param("/".join(path + (k,)), l, j, role, "/".join(path) or "params", tuple(v.shape), "keras")
             described.append(p)
             arrays[p.path] = (path + (k,), v)
-    steps, _ = plan(described, seed=seed, weight=weight, bias=bias, key_by=key_by, weight_kwargs=weight_kwargs,
-                    bias_kwargs=bias_kwargs)
+    steps, _ = plan(described, seed=seed, weight=weight, bias=bias, preset=preset, key_by=key_by,
+                    weight_kwargs=weight_kwargs, bias_kwargs=bias_kwargs, strict=strict)
     from . import jax_sampler
 
     on_cpu = jax.default_backend() == "cpu"
@@ -238,6 +260,9 @@ def initialize(params, weight, bias="zeros", *, seed=None, weight_kwargs=None, b
         if a is None:                       # the CPU (the host is the device), sparse, identity: NumPy on the host
             a = jnp.asarray(init(step.name, shape, dtype=_host_dtype(dt), seed=step.key, layout="keras",
                                  backend="numpy", **step.kwargs), dtype=dt)
+        if step.post is not None:           # a slice of the first (PyTorch-order) axis: Flax's last
+            lo, hi, value = step.post
+            a = a.at[..., lo:hi].set(value) if a.ndim >= 2 else a.at[lo:hi].set(value)
         values[where] = a
 
     def rebuild(path, node):

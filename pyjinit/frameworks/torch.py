@@ -173,6 +173,8 @@ def init_(tensor, name: str, *, seed=None, backend=None, **kw):
     True
     """
     _check_tensor(tensor)
+    if "layout" in kw:
+        raise TypeError("init_ reads the tensor's shape in PyTorch order (out, in, *kernel): layout= does not apply")
     return _fill(tensor, check_name(name), seed, {**kw, "backend": backend})
 
 
@@ -265,7 +267,10 @@ def describe(model) -> list:
             if id(p) in first:                        # tied (GPT-2's wte and lm_head): made by its first occurrence
                 info["tied_to"] = first[id(p)]
             first.setdefault(id(p), path)
-            out.append(Param(path, l, j, _role(module, pname), type(module).__name__, tuple(p.shape), "torch", info))
+            shape = tuple(p.shape)
+            if type(module).__name__ == "Conv1D" and pname == "weight" and len(shape) == 2:
+                info["transposed"], shape = True, shape[::-1]   # HF Conv1D stores (in, out): a Linear's transpose
+            out.append(Param(path, l, j, _role(module, pname), type(module).__name__, shape, "torch", info))
     return out
 
 
@@ -339,6 +344,9 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
     steps, missing = plan(described, seed=seed, weight=weight, bias=bias, preset=preset, key_by=key_by,
                           weight_kwargs=weight_kwargs, bias_kwargs=bias_kwargs, strict=strict)
     skip_test = _skip_test(skip)
+    for step in steps:                      # every rule checked on its parameter's shape before anything is written
+        if step.name is not None and not skip_test(step.param.path):
+            _device_draw(step.name, step.param.shape, dict(step.kwargs))
     on_meta = any(p.is_meta for p in model.parameters())
     left = [m for m in missing if not skip_test(m)]
     if left:
@@ -369,6 +377,8 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
             frozen.append(step.param)
             continue
         local, full, offset = _local_part(tensors[step.param.path])
+        if step.param.info.get("transposed"):     # filled through its (out, in) view, as the Linear it is
+            local, full, offset = local.T, (full[::-1] if full else None), (offset[::-1] if offset else None)
         _fill(local, step.name, step.key, {**step.kwargs, "backend": backend}, full, offset)
         if step.post is not None:           # a slice of the first axis, where this part holds it
             a, b, value = step.post
@@ -391,12 +401,20 @@ def model_preset(model) -> str:
     """The preset that is `model`'s own construction-time initialization, for the families pyjinit recognizes:
     torch.nn.Transformer ("torch-transformer": each module's reset_parameters, then xavier_uniform_ on every
     parameter of more than one dimension), Hugging Face GPT-2 ("hf-gpt2") and other Hugging Face models ("hf":
-    PreTrainedModel._init_weights); a plain torch model of torch.nn layers only is "torch"."""
+    PreTrainedModel._init_weights, only where the model does not override it); a plain torch model of torch.nn
+    layers only is "torch"; anything else is a ValueError naming its class."""
     if isinstance(model, nn.Transformer):
         return "torch-transformer"
     cls = type(model).__name__
     if hasattr(model, "config") and hasattr(model, "_init_weights"):
-        return "hf-gpt2" if cls.startswith("GPT2") else "hf"
+        owner = next(c for c in type(model).__mro__ if "_init_weights" in c.__dict__)
+        if owner.__name__ == "GPT2PreTrainedModel":
+            return "hf-gpt2"
+        if owner.__name__ == "PreTrainedModel":          # the generic _init_weights, not overridden
+            return "hf"
+        raise ValueError(f"preset='model' does not know {cls}'s own initialization ({owner.__name__}._init_weights "
+                         "overrides Hugging Face's generic one): give a preset ('hf', 'hf-gpt2', ...) or weight=/bias= "
+                         "rules")
     if all(type(m).__module__.startswith("torch.nn") for m in model.modules()):
         return "torch"
     raise ValueError(f"preset='model' does not know how a {cls} initializes itself: give a preset ('torch', 'hf', "
@@ -475,8 +493,13 @@ def lsuv_(model, batch, *, seed=None, tol=0.1, max_iter=10, orthogonal=True, bac
     def rescale(i, s):
         targets[i].weight.div_(s)
 
-    with torch.no_grad():
-        lsuv_loop(len(targets), variance, rescale, tol, max_iter)
+    training = model.training
+    model.eval()                            # Dropout off and BatchNorm statistics untouched while measuring
+    try:
+        with torch.no_grad():
+            lsuv_loop(len(targets), variance, rescale, tol, max_iter)
+    finally:
+        model.train(training)
     return model
 
 

@@ -90,6 +90,8 @@ def _runs(shape, index):
     bshape = tuple(b - a for a, b in index)
     if 0 in bshape:
         return bshape, []
+    if not shape:                                # a 0-d array: its one element
+        return (), [(0, 1)]
     j = len(shape) - 1
     while j > 0 and tuple(index[j]) == (0, shape[j]):
         j -= 1                                   # dims after j are whole: a run spans them

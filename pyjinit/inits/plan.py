@@ -23,9 +23,10 @@ from .registry import check_name, init
 from .validate import check_choice, check_seed, check_shape, fans, fmt
 
 KEY_BY = ("position", "name")
-WEIGHT_ROLES = ("weight", "embedding", "rnn_input", "rnn_recurrent", "attn_weight")
+# attention's bias_k/bias_v are learned key/value rows that torch draws like weights (xavier_normal_)
+WEIGHT_ROLES = ("weight", "embedding", "rnn_input", "rnn_recurrent", "attn_weight", "attn_bias_kv")
 BIAS_ROLES = ("bias", "rnn_bias", "attn_bias")
-ROLES = WEIGHT_ROLES + BIAS_ROLES + ("attn_bias_kv", "norm_scale", "norm_shift", "stat_mean", "stat_var")
+ROLES = WEIGHT_ROLES + BIAS_ROLES + ("norm_scale", "norm_shift", "stat_mean", "stat_var")
 
 
 @dataclass(frozen=True)

@@ -321,3 +321,34 @@ def test_jax_initializer_checks_its_arguments_when_made():
         pjx.initializer("jax.variance_scaling", scale=1.0, mode="fan_sideways", distribution="normal")
     with pytest.raises(TypeError, match="takes"):
         pjx.initializer("jax.he_normal", bogus=1)
+
+
+def test_flax_mixed_layer_types_keep_call_order():
+    """Dense -> LayerNorm -> Dense (auto-named Dense_0, LayerNorm_0, Dense_1): the eager tree is in call order and
+    equals the PyTorch model's layers; names alone cannot order a sorted tree of several types (docstring)."""
+    pytest.importorskip("flax")
+    import flax.linen as fnn
+    import jax
+    import jax.numpy as jnp
+
+    import pyjinit.jax as pjx
+    import pyjinit.torch as pt
+    torch = pytest.importorskip("torch")
+
+    class M(fnn.Module):
+        @fnn.compact
+        def __call__(self, x):
+            x = fnn.Dense(8)(x)
+            x = fnn.LayerNorm()(x)
+            return fnn.Dense(3)(x)
+
+    p = pjx.initialize(M().init(jax.random.key(0), jnp.ones((1, 5)))["params"], "he", seed=0)
+    tm = pt.initialize(torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.LayerNorm(8), torch.nn.Linear(8, 3)),
+                       weight="he", seed=0)
+    assert np.array_equal(np.asarray(p["Dense_1"]["kernel"]).T, tm[2].weight.detach().numpy())
+
+
+def test_jax_initializer_accepts_shape_restricted_names():
+    import pyjinit.jax as pjx
+
+    pjx.initializer("torch.dirac")                     # 3-D to 5-D only: not refused on a probe shape

@@ -536,3 +536,37 @@ def test_preset_model_refuses_an_unknown_model():
 
     with pytest.raises(ValueError, match="does not know how a Mine initializes itself"):
         pt.initialize(Mine(), preset="model", seed=0)
+
+
+def test_hf_conv1d_is_filled_as_the_linear_it_is():
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed")
+    from transformers.pytorch_utils import Conv1D
+
+    m = torch.nn.Sequential()
+    m.add_module("c", Conv1D(nf=16, nx=1024))                     # weight (in, out) = (1024, 16)
+    lin = pt.initialize(torch.nn.Sequential(torch.nn.Linear(1024, 16)), weight="he", seed=0)
+    assert torch.equal(pt.initialize(m, weight="he", seed=0).c.weight, lin[0].weight.T)
+
+
+def test_review_edges():
+    """weight= covers attention's bias_k/bias_v; a meta model whose rule fails on a shape stays on meta (nothing
+    materialized or written); init_ refuses layout=; LSUV measures in eval mode and restores the mode."""
+    pt.initialize(torch.nn.MultiheadAttention(8, 2, add_bias_kv=True), weight="he", seed=0)
+    with torch.device("meta"):
+        m = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Conv2d(2, 2, 3))
+    with pytest.raises(ValueError, match="torch.eye needs a tensor with 2 dimensions"):
+        pt.initialize(m, weight="torch.eye", device="cpu")
+    assert m[0].weight.is_meta
+    with pytest.raises(TypeError, match="layout= does not apply"):
+        pt.init_(torch.empty(4, 6), "he", seed=0, layout="keras")
+    net = torch.nn.Sequential(torch.nn.Linear(20, 20), torch.nn.Dropout(0.5), torch.nn.Linear(20, 5)).train()
+    pt.lsuv_(net, torch.randn(64, 20), seed=0)
+    assert net.training
+
+
+def test_preset_model_refuses_hf_models_with_their_own_init():
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed")
+    t5 = transformers.T5Model(transformers.T5Config(d_model=16, d_ff=32, num_layers=1, num_heads=2, d_kv=8,
+                                                    vocab_size=50))
+    with pytest.raises(ValueError, match="T5PreTrainedModel._init_weights overrides"):
+        pt.initialize(t5, preset="model", seed=0)

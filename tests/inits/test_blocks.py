@@ -89,3 +89,8 @@ def test_julia_blocks_equal_numpy_blocks(julia):
         exact = c.name in ("uniform_init", "he_init", "xavier_init", "constant_init")
         assert np.array_equal(g, e) if exact else np.all(np.abs(g.astype(np.float64) - e) <= ulp), c
     assert "no block form" in got[-1]
+
+
+def test_a_block_of_a_0d_array_is_its_element():
+    for name in ("normal", "uniform", "truncated_normal"):
+        assert pj.init_block(name, (), (), seed=1, backend="numpy") == pj.init(name, (), seed=1, backend="numpy")
