@@ -58,7 +58,7 @@ mutable struct FluxTrainer{M,S,X,OY,OYt}
     Xt::X
     Yt::OYt
     yt::Vector{Int}
-    seed::Int
+    seed::UInt128          # any seed in [0, 2^128), as the stream's keys
     batch_size::Int
     classes::Int
 end
@@ -98,7 +98,7 @@ function JInit.flux_trainer(x_train::AbstractMatrix{<:Real}, y_train::AbstractVe
         JInit.lsuv!(model, batch(X, idx); tol = tol, max_iter = max_iter)
     end
     rule = opt == "adam" ? Flux.Adam(lr, (0.9, 0.999), 1e-8) : Flux.Momentum(lr, momentum)
-    return FluxTrainer(model, Flux.setup(rule, model), X, Y, Xt, Yt, Vector{Int}(y_test), Int(seed),
+    return FluxTrainer(model, Flux.setup(rule, model), X, Y, Xt, Yt, Vector{Int}(y_test), (JInit.check_seed(seed); UInt128(seed)),
                        Int(batch_size), Int(classes))
 end
 
