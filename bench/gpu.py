@@ -385,19 +385,15 @@ def cpu(log2n: int, reps: int, deadline: float) -> dict:
 
 # --- report -------------------------------------------------------------------------------------------------------
 
-class _GPTish:
+def _gptish(d: int, layers: int, vocab: int):
     """A GPT-2-shaped stack of plain modules (Embedding, LayerNorm, Linear): `layers` blocks of width `d`."""
+    from torch import nn
 
-    @staticmethod
-    def build(d: int, layers: int, vocab: int):
-        import torch
-        from torch import nn
-
-        blocks = []
-        for _ in range(layers):
-            blocks += [nn.LayerNorm(d), nn.Linear(d, 3 * d), nn.Linear(d, d), nn.LayerNorm(d), nn.Linear(d, 4 * d),
-                       nn.Linear(4 * d, d)]
-        return nn.Sequential(nn.Embedding(vocab, d), *blocks, nn.LayerNorm(d), nn.Linear(d, vocab, bias=False))
+    blocks = []
+    for _ in range(layers):
+        blocks += [nn.LayerNorm(d), nn.Linear(d, 3 * d), nn.Linear(d, d), nn.LayerNorm(d), nn.Linear(d, 4 * d),
+                   nn.Linear(4 * d, d)]
+    return nn.Sequential(nn.Embedding(vocab, d), *blocks, nn.LayerNorm(d), nn.Linear(d, vocab, bias=False))
 
 
 def models(quick: bool, deadline: float, device: str = "cuda") -> dict:
@@ -418,19 +414,19 @@ def models(quick: bool, deadline: float, device: str = "cuda") -> dict:
             out[name] = {"note": "out of time"}
             continue
         with torch.device(device):
-            m = _GPTish.build(d, L, V)
+            m = _gptish(d, L, V)
         n = sum(p.numel() for p in m.parameters())
 
         def native():
             with torch.device(device):
-                _GPTish.build(d, L, V)
+                _gptish(d, L, V)
 
-        def ours_on_cuda():
+        def ours_on_cuda(m=m):
             pt.initialize(m, preset="torch", seed=0, verbose=False, backend=backend)
 
         def ours_from_meta():
             with torch.device("meta"):
-                mm = _GPTish.build(d, L, V)
+                mm = _gptish(d, L, V)
             pt.initialize(mm, preset="torch", seed=0, device=device, verbose=False, backend=backend)
 
         ours_on_cuda()                                   # compile the kernels
