@@ -91,6 +91,7 @@ import numpy as np
 from jax import lax
 
 from ..inits import stream, ziggurat
+from ..inits.keys import PHILOX_M, PHILOX_W
 from ..inits.validate import check_seed, fmt
 
 __all__ = ["KINDS", "sample", "sample_block", "key_words", "key_limbs", "x64_enabled"]
@@ -100,10 +101,7 @@ _PARAMS = {"uniform": ("low", "high"), "normal": ("mean", "std"), "truncated_nor
            "constant": ("value",), "zeros": (), "ones": ()}
 
 _U32 = jnp.uint32
-PHILOX_M = (0xD2E7470EE14C6C93, 0xCA5A826395121157)
-PHILOX_W = (0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B)
-GAMMA = ziggurat.GAMMA
-MIX_C = (0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+GAMMA, MIX_C = ziggurat.GAMMA, ziggurat.MIX_C
 
 
 def x64_enabled() -> bool:

@@ -90,6 +90,7 @@ import numpy as np
 import torch
 
 from ..inits import stream, ziggurat
+from ..inits.keys import M64, PHILOX_M, PHILOX_W
 from ..inits.validate import check_bound, check_choice, check_real, check_seed, fmt
 
 try:  # Triton is optional: the fused CUDA path
@@ -106,12 +107,8 @@ KINDS = ("uniform", "normal", "truncated_normal", "constant", "zeros", "ones")
 DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 PATHS = ("auto", "eager", "triton")
 
-M64 = (1 << 64) - 1
 M32 = (1 << 32) - 1
-PHILOX_M = (0xD2E7470EE14C6C93, 0xCA5A826395121157)
-PHILOX_W = (0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B)
-GAMMA = ziggurat.GAMMA
-MIX_C = (0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+GAMMA, MIX_C = ziggurat.GAMMA, ziggurat.MIX_C
 R_TAIL = ziggurat.R
 TWO_M24 = 2.0 ** -24
 TWO_M52 = 2.0 ** -52

@@ -164,18 +164,19 @@ _GATHER = 1 << 15    # elements per table gather in normal32
 _U64 = np.uint64
 _M32 = _U64(0xFFFFFFFF)
 GAMMA = 0x9E3779B97F4A7C15
+MIX_C = (0xBF58476D1CE4E5B9, 0x94D049BB133111EB)      # SplitMix64's finalizer multipliers
 
 
 def mix64(z):
     """SplitMix64's finalizer (Steele, Lea & Flood 2014), on Python ints or uint64 arrays (wrapping)."""
     if isinstance(z, int):
         z &= 2 ** 64 - 1
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & (2 ** 64 - 1)
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & (2 ** 64 - 1)
+        z = ((z ^ (z >> 30)) * MIX_C[0]) & (2 ** 64 - 1)
+        z = ((z ^ (z >> 27)) * MIX_C[1]) & (2 ** 64 - 1)
         return z ^ (z >> 31)
     with np.errstate(over="ignore"):
-        z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+        z = (z ^ (z >> _U64(30))) * _U64(MIX_C[0])
+        z = (z ^ (z >> _U64(27))) * _U64(MIX_C[1])
         return z ^ (z >> _U64(31))
 
 
