@@ -18,6 +18,7 @@ jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
 from pyjinit.frameworks import jax_sampler as js  # noqa: E402
+from pyjinit.inits import numpy_backend as nb  # noqa: E402
 from pyjinit.inits import stream, ziggurat  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -67,12 +68,7 @@ def ref(kind, p, key, start, n, dt):
     """The NumPy backend's values; bfloat16 = the float32 values rounded to nearest even (a truncated normal then
     clamped to bfloat16's inner bounds, as NumPy does for float16)."""
     host = np.dtype("float32" if dt == "bfloat16" else dt)
-    if kind == "uniform":
-        r = stream.uniform_at(key, start, n, host, p["low"], p["high"])
-    elif kind == "normal":
-        r = stream.normal_at(key, start, n, host, p["mean"], p["std"])
-    else:
-        r = stream.TruncNormal(p["mean"], p["std"], p["lo"], p["hi"]).sample_at(key, start, n, host)
+    r = nb.sample(nb.Draw(kind, p), (start + n,), host, key, ((start, start + n),))
     if dt == "bfloat16":
         r = r.astype(ml_dtypes.bfloat16)
         if kind == "truncated_normal":

@@ -16,6 +16,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
 
+from pyjinit.inits import numpy_backend as nb  # noqa: E402
 from pyjinit.inits import stream, ziggurat  # noqa: E402
 from pyjinit.frameworks import torch_sampler as ts  # noqa: E402
 
@@ -40,13 +41,7 @@ def _tensor(a: np.ndarray, dtype) -> torch.Tensor:
 def ref_at(kind, p, key, start, n, dtype) -> torch.Tensor:
     """The NumPy backend's elements start .. start+n-1 (bfloat16: its float32 values, rounded by torch)."""
     nd = np.dtype(NP_DTYPE[dtype])
-    if kind == "uniform":
-        a = stream.uniform_at(key, start, n, nd, p["low"], p["high"])
-    elif kind == "normal":
-        a = stream.normal_at(key, start, n, nd, p["mean"], p["std"])
-    else:
-        a = stream.TruncNormal(p["mean"], p["std"], p["lo"], p["hi"]).sample_at(key, start, n, nd)
-    return _tensor(a, dtype)
+    return _tensor(nb.sample(nb.Draw(kind, p), (start + n,), nd, key, ((start, start + n),)), dtype)
 
 
 def ref_full(kind, p, key, n, dtype) -> torch.Tensor:
