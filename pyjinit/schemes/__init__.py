@@ -1,0 +1,8 @@
+"""Model-aware initialization schemes (issue 23): rules that need a parameter's role, depth and the model's
+structure, not only its shape. Each scheme module states its paper's rule, its defaults and a runnable example;
+the framework-neutral rules live here, and `pyjinit.torch` applies them to PyTorch models.
+
+Modules: `roles` (role, depth and branch inference), `residual` (depth-scaled, Fixup, T-Fixup, ReZero/SkipInit,
+DeepNet), `mup` (μP), `conv` (delta-orthogonal), `zero` (ZerO), `mimetic` (mimetic attention).
+Nothing here imports torch at import time.
+"""
