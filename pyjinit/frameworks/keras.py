@@ -71,7 +71,7 @@ import numpy as np
 
 from ..inits import api
 from ..inits.numpy_backend import scaled_dist
-from ..inits.registry import check_name, init, keras_fans
+from ..inits.registry import check_name, init, keras_fans, resolve
 from ..inits.plan import Param, plan
 from ..inits.validate import check_seed
 
@@ -107,8 +107,17 @@ def _number(x):
 
 
 def _pyjinit(name, shape, dtype, seed, **kwargs):
-    """``pyjinit.init(name, shape, seed=seed, layout="keras", **kwargs)`` as a tensor of `dtype`."""
+    """``pyjinit.init(name, shape, seed=seed, layout="keras", **kwargs)`` as a tensor of `dtype`. A non-float
+    dtype is refused for a random name (a ValueError, as Keras's random initializers) and computed in float64
+    and cast for the constant ones (zeros, ones, constant, identity: what Keras does)."""
     held = _dtype_name(dtype)
+    if held not in _FLOATS:
+        func, _ = resolve(name, _keras_shape(shape), {**kwargs, "seed": seed, "layout": "keras"})
+        if func not in (api.zeros_init, api.ones_init, api.constant_init, api.identity_init):
+            raise ValueError(f"dtype must be a float dtype ({', '.join(_FLOATS)}) for the random initializer "
+                             f"{name} (as Keras's random initializers); got {held}")
+        arr = init(name, _keras_shape(shape), dtype="float64", seed=seed, layout="keras", **kwargs)
+        return keras.ops.convert_to_tensor(arr, dtype=held)
     arr = init(name, _keras_shape(shape), dtype=_host_dtype(held), seed=seed, layout="keras", **kwargs)
     return keras.ops.convert_to_tensor(arr, dtype=held)
 

@@ -384,3 +384,27 @@ def test_dtypes_are_the_ones_keras_gives():
         host = "float64" if held == "float64" else "float32"
         ref = pj.init("keras.he_normal", (4, 4), seed=1, layout="keras", dtype=host)
         assert np.array_equal(arr(x).astype(np.float64), ref.astype(held).astype(np.float64))
+
+
+@pytest.mark.parametrize("name", SEEDED)
+@pytest.mark.parametrize("dtype", ["int32", "int8", "bool"])
+def test_random_initializers_refuse_non_float_dtypes_as_keras(name, dtype):
+    """Issue 21: an integer dtype used to give an integer array (mostly 0). Keras's random initializers raise a
+    ValueError for it; so do ours (the class and the generic Initializer)."""
+    kw = ARGS.get(name, {})
+    with pytest.raises(ValueError):
+        getattr(KI, name)(seed=1, **kw)((3, 4, 5), dtype)
+    with pytest.raises(ValueError, match=f"dtype must be a float dtype.*got {dtype}"):
+        ours(name)(seed=1, **kw)((3, 4, 5), dtype)
+    with pytest.raises(ValueError, match="dtype must be a float dtype"):
+        pk.Initializer("keras." + SNAKE[name], seed=1)((3, 4, 5), dtype)
+
+
+@pytest.mark.parametrize("name,kw", [("Zeros", {}), ("Ones", {}), ("Constant", {"value": 3.0}),
+                                     ("Identity", {"gain": 2.0})])
+def test_constant_initializers_give_integer_arrays_as_keras(name, kw):
+    ref = arr(getattr(KI, name)(**kw)((3, 4), "int32"))
+    got = arr(ours(name)(**kw)((3, 4), "int32"))
+    assert got.dtype == ref.dtype and np.array_equal(got, ref)
+    gen = arr(pk.Initializer("keras." + SNAKE[name], **{k: v for k, v in kw.items()})((3, 4), "int32"))
+    assert gen.dtype == np.int32 and np.array_equal(gen, np.asarray(ref, np.int32))
