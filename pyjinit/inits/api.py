@@ -330,6 +330,21 @@ def identity_init(shape, gain=1.0, groups=1, *, dtype=F32, seed=None, backend=No
     return run("identity_init", shape, {"gain": gain, "groups": groups}, dtype, seed, backend, layout)
 
 
+def delta_orthogonal_init(shape, gain=1.0, *, dtype=F32, seed=None, backend=None, layout="torch"):
+    """Delta-orthogonal convolution kernel (Xiao et al. 2018, "Dynamical Isometry and a Mean Field Theory of
+    CNNs", arXiv:1806.05393), as ``jax.nn.initializers.delta_orthogonal``: a kernel (out, in, *k) of 3 to 5
+    dimensions with out >= in is zero everywhere except its centre tap ``(k - 1) // 2`` in every kernel dimension
+    (JAX's choice; the middle tap for odd k), which holds ``orthogonal_init((out, in), gain, seed=seed)``: its
+    columns are orthonormal (W_c^T W_c = gain^2 I_in), so a circular-padded convolution with it is an isometry
+    of its input (times gain) and a deep linear stack of them preserves norms. Default gain 1.
+
+    >>> w = delta_orthogonal_init((8, 8, 3, 3), seed=0, dtype="float64"); c = w[:, :, 1, 1]
+    >>> bool(abs(c.T @ c - np.eye(8)).max() < 1e-12), float(abs(w).sum() - abs(c).sum())
+    (True, 0.0)
+    """
+    return run("delta_orthogonal_init", shape, {"gain": gain}, dtype, seed, backend, layout)
+
+
 def pretrained_init(source, shape, *, dtype=F32, key=None, layout="torch"):
     """A copy of given weights: ``source`` is an ndarray or a path to a .npy or .npz file (``key`` picks
     the array of an .npz). Its shape (in ``layout``) and dtype must be the ones asked for.
@@ -381,4 +396,5 @@ def julia_name(func):
     in Python only (flux_identity_init, pretrained_init)."""
     if func in _RUN_NAMES:
         return _RUN_NAMES[func]
-    return {orthogonal_init: "orthogonal_init", sparse_init: "sparse_init", identity_init: "identity_init"}.get(func)
+    return {orthogonal_init: "orthogonal_init", sparse_init: "sparse_init", identity_init: "identity_init",
+            delta_orthogonal_init: "delta_orthogonal_init"}.get(func)

@@ -246,7 +246,24 @@ def identity_init(shape, dtype, seed, gain=1, groups=1):
     return w
 
 
+def delta_orthogonal_init(shape, dtype, seed, gain=1):
+    """Delta-orthogonal (Xiao et al. 2018), in PyTorch order (out, in, *k), 3 to 5 dimensions, out >= in (as
+    jax.nn.initializers.delta_orthogonal, whose (*k, in, out) is the same array): zeros, except the centre tap
+    ((k - 1) // 2 in every kernel dimension, JAX's) holds orthogonal_init((out, in), gain) drawn with `seed`."""
+    check_real("gain", gain)
+    if len(shape) not in (3, 4, 5):
+        raise ValueError("delta_orthogonal needs a 3-D, 4-D or 5-D shape (out, in, *kernel), got dimensions "
+                         f"{fmt(tuple(shape))}")
+    if shape[0] < shape[1]:
+        raise ValueError(f"delta_orthogonal needs in <= out (fan_in <= fan_out, as JAX), got out = {shape[0]}, "
+                         f"in = {shape[1]}")
+    w = np.zeros(shape, dtype)
+    w[(slice(None), slice(None)) + tuple((k - 1) // 2 for k in shape[2:])] = \
+        orthogonal_init((shape[0], shape[1]), dtype, seed, gain)
+    return w
+
+
 INITIALIZERS = {**{name: _elementwise(rule) for name, rule in _DRAWS.items()},
-                **{f.__name__: f for f in (orthogonal_init, sparse_init, identity_init)}}
+                **{f.__name__: f for f in (orthogonal_init, sparse_init, identity_init, delta_orthogonal_init)}}
 (zeros_init, ones_init, constant_init, uniform_init, normal_init, truncated_normal_init, variance_scaling_init, xavier_init,
  he_init, lecun_init) = (INITIALIZERS[n] for n in _DRAWS)

@@ -49,6 +49,8 @@ def _generic():
     _add("he", I.he_init, "He/Kaiming; distribution= normal (default) | uniform | truncated_normal")
     _add("lecun", I.lecun_init, "LeCun; distribution= normal (default) | uniform | truncated_normal")
     _add("orthogonal", I.orthogonal_init, "(semi-)orthogonal, Haar-distributed, times gain")
+    _add("delta_orthogonal", I.delta_orthogonal_init,
+         "conv kernel zero but its centre tap, an orthogonal (out, in) matrix times gain (Xiao et al. 2018)")
     _add("sparse", I.sparse_init, "N(0, std^2) with sparsity= zeros per column or nonzeros= per row")
     _add("identity", I.identity_init, "eye (2-D) or Dirac centre tap (N-D), times gain")
     _add("eye", I.identity_init, "= identity")
@@ -106,6 +108,7 @@ def _frameworks():
                      ("normal", I.normal_init, {"std": 1e-2}), ("uniform", I.uniform_init, {"high": 1e-2}),
                      ("truncated_normal", I.truncated_normal_init, {"std": 1e-2}),
                      ("variance_scaling", I.variance_scaling_init, {}), ("orthogonal", I.orthogonal_init, {}),
+                     ("delta_orthogonal", I.delta_orthogonal_init, {}),
                      ("constant", I.constant_init, {}), ("zeros", I.zeros_init, {}), ("ones", I.ones_init, {})):
         _add(f"jax.{n}", f, f"jax.nn.initializers.{n}", **fx)
 
@@ -288,6 +291,20 @@ def _jax_args():
         return {"gain": kw["scale"]}
 
     _own_args("jax.orthogonal", {"scale": 1.0, "column_axis": -1}, orthogonal)
+
+    def delta_orthogonal(kw, shape):              # JAX's checks and messages; `shape` is PyTorch order here
+        if len(shape) not in (3, 4, 5):
+            raise ValueError("jax.delta_orthogonal: Delta orthogonal initializer requires a 3D, 4D or 5D shape "
+                             f"(as JAX), got dimensions {fmt(tuple(shape))}")
+        if shape[0] < shape[1]:
+            raise ValueError(f"jax.delta_orthogonal: `fan_in` must be less or equal than `fan_out` (as JAX): "
+                             f"in = {shape[1]}, out = {shape[0]}")
+        if kw["column_axis"] not in (-1, len(shape) - 1):
+            raise ValueError(f"jax.delta_orthogonal: column_axis other than the last is not supported, got "
+                             f"{fmt(kw['column_axis'])}")
+        return {"gain": kw["scale"]}
+
+    _own_args("jax.delta_orthogonal", {"scale": 1.0, "column_axis": -1}, delta_orthogonal)
     _own_args("jax.constant", {"value": REQUIRED}, lambda kw, s: Use(I.constant_init, {"value": kw["value"]}))
     _own_args("jax.zeros", {}, lambda kw, s: {})
     _own_args("jax.ones", {}, lambda kw, s: {})

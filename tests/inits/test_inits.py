@@ -224,7 +224,8 @@ def test_registry_knows_framework_names():
         required = {"torch.constant": {"val": 0.5}, "jax.constant": {"value": 0.5},     # the frameworks' required
                     "jax.variance_scaling": {"scale": 1.0, "mode": "fan_in", "distribution": "normal"}}
         kw = {"sparsity": 0.5} if "sparse" in n else required.get(n.replace("flax.", "jax."), {})
-        shape = (6, 4, 3) if n == "torch.dirac" else (6, 4)          # torch's dirac_ is for 3-D to 5-D
+        # torch's dirac_ and delta_orthogonal are for 3-D to 5-D
+        shape = (6, 4, 3) if n == "torch.dirac" or "delta_orthogonal" in n else (6, 4)
         assert pj.init(n, shape, seed=0, **kw, **B).shape == shape, n
     # Keras/JAX *_normal are truncated at 2 std; PyTorch/Flux ones are not
     k = pj.init("keras.he_normal", (300, 400), seed=1, **B)
