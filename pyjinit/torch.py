@@ -4,3 +4,6 @@ from .frameworks.torch import (describe, diagnose_model, init_, init_shard_, ini
 
 __all__ = ["describe", "diagnose_model", "init_", "init_shard_", "initialize", "initialize_weights", "layers", "lsuv_",
            "model_preset"]
+from .schemes.residual import apply_scheme  # noqa: E402,F401  (issue 23: residual schemes; schemes/residual.py)
+
+__all__ += ["apply_scheme"]
