@@ -1,12 +1,15 @@
 """Command line: ``python -m pyjinit {info,list,init,train,compare,diagnose}``.
 
-Exit codes: 0 ok; 1 a failure after the work (e.g. a figure could not be drawn; the results are written);
-2 bad arguments or a missing dependency (said before any work); 3 a training run diverged; 4 no data;
-130 interrupted (a sweep keeps its finished runs). Errors are one line on stderr, never a traceback.
+Exit codes: 0 ok; 1 a failure during or after the work (a run of a sweep failed, a figure could not be drawn;
+the finished results are written); 2 bad arguments, an unwritable output path or a missing dependency (said
+before any work); 3 a training run diverged; 4 no data; 130 interrupted (a sweep keeps its finished runs).
+The user's errors are one line on stderr. An error that is not the user's (a bug in pyjinit) shows its traceback
+and says so, exit 1: only argument parsing and validation map ValueError/TypeError to "bad arguments".
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -63,6 +66,20 @@ def _blas_threads_arg(v: str):
 _FRACTION = _real("a fraction in (0, 1] (0.97 means 97%)", lambda x: 0 < x <= 1)
 
 
+@contextlib.contextmanager
+def _user_input():
+    """Argument validation: a ValueError/TypeError raised inside is the user's (UsageError, exit 2). Only
+    validation runs inside; the work runs outside, where such an error is a bug and is shown as one."""
+    from .support.messages import UsageError
+
+    try:
+        yield
+    except UsageError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise UsageError(str(e)) from None
+
+
 def _print_mapping(d: dict, as_json: bool) -> int:
     if as_json:
         print(json.dumps(d, indent=2))
@@ -79,20 +96,76 @@ def _cmd_info(args) -> int:
     return _print_mapping(backend_info(start=not args.no_start), args.json)
 
 
+def _rule_text(rule) -> str:
+    """A preset's rule for one role, in words: "name(kw=...)", or the rule function's name (a rule that depends
+    on the parameter: its shape, its path, the model's config)."""
+    if callable(rule):
+        name = rule.__name__.strip("_")
+        return "a function of the shape" if name == "<lambda>" else name + " (rule)"
+    name, kw = rule
+    return name + (f"({', '.join(f'{k}={v!r}' for k, v in kw.items())})" if kw else "")
+
+
+def _presets() -> dict:
+    """{preset: {role: rule in words}} from pyjinit.inits.plan.PRESETS (the one table of presets)."""
+    from .inits.plan import PRESETS
+
+    return {name: {role: _rule_text(rule) for role, rule in roles.items()} for name, roles in PRESETS.items()}
+
+
+def _schemes() -> dict:
+    """What pyjinit.schemes exports, {name: description}, without importing torch: its SCHEMES table if it has
+    one, else the names of its __all__ (each with the first docstring line of the object, when it has one)."""
+    import pyjinit.schemes as sch
+
+    table = getattr(sch, "SCHEMES", None)
+    if isinstance(table, dict):
+        return {str(k): (v if isinstance(v, str) else _first_line(v)) for k, v in table.items()}
+    if isinstance(table, (list, tuple)):
+        return {str(k): "" for k in table}
+    return {n: _first_line(getattr(sch, n, None)) for n in getattr(sch, "__all__", ())}
+
+
+def _first_line(obj) -> str:
+    doc = (getattr(obj, "__doc__", None) or "").strip() if obj is not None and not isinstance(obj, str) else ""
+    return doc.splitlines()[0] if doc else ""
+
+
 def _cmd_list(args) -> int:
     from .inits import initializers
     from .inits.registry import arguments
 
-    names = initializers()
-    if args.json:
-        print(json.dumps({k: {"description": v, "arguments": arguments(k)} for k, v in names.items()}, indent=2))
+    what = args.what
+    if args.json:               # one section; plain `list --json`: the initializers, as always
+        if what == "presets":
+            print(json.dumps(_presets(), indent=2))
+        elif what == "schemes":
+            print(json.dumps(_schemes(), indent=2))
+        else:
+            names = initializers()
+            print(json.dumps({k: {"description": v, "arguments": arguments(k)} for k, v in names.items()}, indent=2))
         return 0
-    rows = [(k, ", ".join(f"{a}={v!r}" for a, v in arguments(k).items()), v) for k, v in names.items()]
-    w0, w1 = max(len(r[0]) for r in rows), min(max(len(r[1]) for r in rows), 60)
-    print(f"{'name':<{w0}}  {'arguments (defaults)':<{w1}}  description")
-    for k, a, d in rows:
-        print(f"{k:<{w0}}  {a:<{w1}}  {d}")
-    print("\nEvery initializer also takes dtype=, seed=, backend= and layout= (pyjinit.init(name, shape, ...)).")
+    if what in ("all", "initializers"):
+        names = initializers()
+        rows = [(k, ", ".join(f"{a}={v!r}" for a, v in arguments(k).items()), v) for k, v in names.items()]
+        w0, w1 = max(len(r[0]) for r in rows), min(max(len(r[1]) for r in rows), 60)
+        print(f"{'name':<{w0}}  {'arguments (defaults)':<{w1}}  description")
+        for k, a, d in rows:
+            print(f"{k:<{w0}}  {a:<{w1}}  {d}")
+        print("\nEvery initializer also takes dtype=, seed=, backend= and layout= (pyjinit.init(name, shape, ...)).")
+    if what in ("all", "presets"):
+        print("\npresets (whole models: pyjinit.torch/keras/jax.initialize(model, preset=NAME)); rule per role:")
+        for name, roles in _presets().items():
+            print(f"  {name}: " + "; ".join(f"{r} {t}" for r, t in roles.items() if r in ("weight", "bias", "embedding")))
+    if what in ("all", "schemes"):
+        sch = _schemes()
+        if sch:
+            print("\nschemes (pyjinit.schemes):")
+            w = max(map(len, sch))
+            for k, d in sch.items():
+                print(f"  {k:<{w}}  {d}".rstrip())
+        elif what == "schemes":
+            print("no schemes are exported by pyjinit.schemes yet")
     return 0
 
 
@@ -124,18 +197,22 @@ def _cmd_init(args) -> int:
     from .inits.registry import check_name
     from .support.files import atomic_write, check_output_path, dumps
 
-    kw = _name_values(args.kw, "--kw")
-    check_name(args.name)
-    zarr_out = args.out is not None and args.out.rstrip("/").endswith(".zarr")
-    if args.chunks is not None and not zarr_out:
-        raise ValueError("--chunks goes with --out PATH.zarr (a chunked array written chunk by chunk)")
+    with _user_input():
+        kw = _name_values(args.kw, "--kw")
+        check_name(args.name)
+        zarr_out = args.out is not None and args.out.rstrip("/").endswith(".zarr")
+        if args.chunks is not None and not zarr_out:
+            raise ValueError("--chunks goes with --out PATH.zarr (a chunked array written chunk by chunk)")
     seed = args.seed if args.seed is not None else new_seed()
     if zarr_out:
         return _init_zarr(args, kw, seed)
     out = None
-    if args.out:
-        out = check_output_path("--out", args.out if args.out.endswith(".npy") else args.out + ".npy")
-    w = init(args.name, tuple(args.shape), dtype=args.dtype, seed=seed, backend=args.backend, **kw)
+    with _user_input():
+        if args.out:
+            out = check_output_path("--out", args.out if args.out.endswith(".npy") else args.out + ".npy")
+        # pyjinit.init checks every argument (name, keywords, shape, dtype, seed) before it draws: its
+        # ValueError/TypeError is the user's (a shape too large for memory included)
+        w = init(args.name, tuple(args.shape), dtype=args.dtype, seed=seed, backend=args.backend, **kw)
     if out is not None:
         atomic_write(out, lambda f: np.save(f, w), mode="wb", suffix=".npy")
     stats = {"name": args.name, "shape": list(w.shape), "dtype": w.dtype.name, "seed": seed,
@@ -166,12 +243,13 @@ def _init_zarr(args, kw, seed) -> int:
     from .scale import dask as pdk
 
     path = Path(args.out.rstrip("/"))
-    if path.exists():
-        raise ValueError(f"--out: {str(path)!r} exists; remove it or choose another path")
-    check_output_path("--out", path)
-    chunks = args.chunks if args.chunks is not None else "auto"
-    arr = pdk.init(args.name, tuple(args.shape), chunks=chunks, seed=seed, dtype=args.dtype,
-                   backend=args.backend or "numpy", **kw)
+    with _user_input():
+        if path.exists():
+            raise ValueError(f"--out: {str(path)!r} exists; remove it or choose another path")
+        check_output_path("--out", path)
+        chunks = args.chunks if args.chunks is not None else "auto"
+        arr = pdk.init(args.name, tuple(args.shape), chunks=chunks, seed=seed, dtype=args.dtype,   # lazy: checks only
+                       backend=args.backend or "numpy", **kw)
     attrs = {"name": args.name, "shape": list(arr.shape), "dtype": args.dtype, "seed": seed, "kwargs": kw,
              "chunks": [c[0] for c in arr.chunks]}
     try:
@@ -248,29 +326,63 @@ def _check_outputs(args, json_opts=("out",), csv_opts=()) -> None:
         require_matplotlib()
 
 
+MNIST_FEATURES = 28 * 28
+
+
+def _check_run(args, kw, inits) -> None:
+    """Every run's arguments (configuration, each initializer with --init-kw, drawn once on the real shapes)
+    and every output path, before any data is loaded: the user's errors, exit 2."""
+    from .training.trainer import check_setup
+
+    init_kwargs = _init_kwargs(args.init_kw)
+    cfg = {k: v for k, v in kw.items() if k != "backend"}
+    for name in inits:
+        check_setup(MNIST_FEATURES, init=name, init_kwargs=init_kwargs, epochs=getattr(args, "epochs", 1),
+                    seed=getattr(args, "seed", 0), **cfg)
+
+
+def _kwargs_text(kw) -> str:
+    return f" ({', '.join(f'{k}={v!r}' for k, v in kw.items())})" if isinstance(kw, dict) and kw else ""
+
+
 def _cmd_train(args) -> int:
     from .training import train_mnist
-    from .training.trainer import check_init_name
 
-    kw = _train_kwargs(args)
-    kw.setdefault("hidden", (128, 64))
-    check_init_name(args.init)
-    _check_outputs(args)
+    with _user_input():
+        kw = _train_kwargs(args)
+        kw.setdefault("hidden", (128, 64))
+        _check_run(args, kw, [args.init])
+        _check_outputs(args)
     r = train_mnist(init=args.init, epochs=args.epochs, data_dir=args.data_dir, seed=args.seed,
                     init_kwargs=_init_kwargs(args.init_kw), verbose=_verbose(args), blas_threads=args.blas_threads,
                     **kw)
     if args.out:
-        r.to_json(args.out)                  # the result first: nothing after it can lose it
+        _save_or_rescue(r.to_json, args.out)      # the result first: nothing after it can lose it
+    used = f"init={args.init}{_kwargs_text(r.config.get('init_kwargs'))} seed={args.seed}"
     if args.json:
         print(r.to_json())
     elif r.diverged:
-        print(f"init={args.init} seed={args.seed}: diverged at epoch {r.diverged['epoch']}, step {r.diverged['step']}")
+        print(f"{used}: diverged at epoch {r.diverged['epoch']}, step {r.diverged['step']}")
     else:
-        print(f"init={args.init} seed={args.seed}  test accuracy {100 * r.final_accuracy:.2f}% after "
+        print(f"{used}  test accuracy {100 * r.final_accuracy:.2f}% after "
               f"{len(r.history)} epochs ({r.backend})" + (f"; result in {args.out}" if args.out else ""))
     if args.plot:
         _plot_after_results(lambda: r.plot(args.plot), args.plot, args.out)
     return 3 if r.diverged else 0
+
+
+def _save_or_rescue(write, path) -> None:
+    """write(path); if that fails after the work (the disk filled, the folder went away), the result goes to a
+    file in the temporary folder instead, and the failure (exit 1) names both: a finished run is never lost."""
+    try:
+        write(path)
+    except OSError as e:
+        import os
+        import tempfile
+
+        rescue = Path(tempfile.gettempdir()) / f"pyjinit-{os.getpid()}-{Path(path).name}"
+        write(rescue)
+        raise _AfterResults(f"could not write {path} ({e.strerror or e}); the result is in {rescue}") from None
 
 
 def _plot_after_results(draw, path, saved) -> None:
@@ -291,18 +403,31 @@ def _cmd_compare(args) -> int:
 
     from .support.files import dumps
 
-    kw = _train_kwargs(args)
-    _check_outputs(args, ("out",), ("csv",))
+    from .training.comparison import check_compare
+
+    with _user_input():
+        kw = _train_kwargs(args)
+        check_compare(args.inits, tuple(args.seeds), target=args.target, epochs=args.epochs, max_train=args.max_train,
+                      blas_threads=args.blas_threads, init_kwargs=_init_kwargs(args.init_kw), **kw)
+        _check_run(args, kw, args.inits)
+        _check_outputs(args, ("out",), ("csv",))
     c = compare(args.inits, tuple(args.seeds), data_dir=args.data_dir, target=args.target, epochs=args.epochs,
                 max_train=args.max_train, verbose=_verbose(args), json_path=args.out, csv_path=args.csv,
                 init_kwargs=_init_kwargs(args.init_kw), blas_threads=args.blas_threads, **kw)
     print(dumps(c.to_dict()["summary"]) if args.json else c.table())
     saved = " and ".join(p for p in (args.out, args.csv) if p)
-    if not c.complete:
-        n = sum(map(len, c.results.values()))
-        print(f"python -m pyjinit compare: interrupted after {n} of {c.planned} runs"
-              + (f"; the finished runs are in {saved}" if saved else ""), file=sys.stderr)
+    n = sum(map(len, c.results.values()))
+    kept = f"; the finished runs are in {saved}" if saved else ""
+    for f in c.failures:                  # said even with --quiet: a failure is never silent
+        print(f"python -m pyjinit compare: run init={f['init']} seed={f['seed']} failed: {f['error']}",
+              file=sys.stderr)
+    if c.interrupted:
+        print(f"python -m pyjinit compare: interrupted after {n} of {c.planned} runs{kept}", file=sys.stderr)
         return 130
+    if c.failures:
+        print(f"python -m pyjinit compare: {len(c.failures)} of {c.planned} runs failed, {n} finished{kept}",
+              file=sys.stderr)
+        return 1
     if args.plot:
         _plot_after_results(lambda: c.plot(args.plot), args.plot, saved)
     return 0
@@ -310,17 +435,20 @@ def _cmd_compare(args) -> int:
 
 def _cmd_diagnose(args) -> int:
     from .training.diagnostics import diagnose
-    from .training.trainer import check_init_name
+    from .training.trainer import check_setup
 
-    for n in args.inits:
-        check_init_name(n)
-    _check_outputs(args, ("out",))
-    if args.hist:
-        from .support.files import check_output_path
-        from .training.plots import FIGURE_SUFFIXES
-
-        check_output_path("--hist", args.hist, FIGURE_SUFFIXES)
     hidden = args.hidden if args.hidden is not None else ([] if args.conv else [256] * 20)
+    with _user_input():
+        for n in args.inits:
+            check_setup(MNIST_FEATURES, init=n, init_kwargs=_init_kwargs(args.init_kw), hidden=tuple(hidden),
+                        conv=tuple(args.conv or ()), pool_every=args.pool_every, activation=args.activation,
+                        seed=args.seed)
+        _check_outputs(args, ("out",))
+        if args.hist:
+            from .support.files import check_output_path
+            from .training.plots import FIGURE_SUFFIXES
+
+            check_output_path("--hist", args.hist, FIGURE_SUFFIXES)
     d = diagnose(args.inits, data_dir=args.data_dir, hidden=tuple(hidden), activation=args.activation,
                  seed=args.seed, batch_size=args.batch_size, init_kwargs=_init_kwargs(args.init_kw),
                  conv=tuple(args.conv or ()), pool_every=args.pool_every)
@@ -340,7 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--no-start", action="store_true", help="do not try to start Julia")
     s.set_defaults(func=_cmd_info)
-    s = sub.add_parser("list", help="the initializer names pyjinit.init accepts")
+    s = sub.add_parser("list", help="the initializer names pyjinit.init accepts, the whole-model presets, the schemes")
+    s.add_argument("what", nargs="?", default="all", choices=["all", "initializers", "presets", "schemes"],
+                   help="one section only (default: all; with --json, the initializers unless a section is named)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=_cmd_list)
     s = sub.add_parser("init", help="make one weight array (statistics printed, optionally saved as .npy)")
@@ -426,13 +556,13 @@ def _cli_warnings() -> None:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .support.messages import MissingDependency
+    from .support.messages import MissingDependency, UsageError
     from .training.datasets import MNISTError
 
     _cli_warnings()
 
-    # each failure: one line on stderr and an exit code (module docstring); the first match wins
-    failures = ((MNISTError, "no MNIST data: ", 4), ((ValueError, TypeError), "error: ", 2),
+    # the user's failures: one line on stderr and an exit code (module docstring); the first match wins
+    failures = ((MNISTError, "no MNIST data: ", 4), (UsageError, "error: ", 2),
                 (MissingDependency, "", 2), (_AfterResults, "", 1), (MemoryError, "out of memory: ", 1))
     try:
         return args.func(args)
@@ -444,7 +574,14 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (MNISTError, ValueError, TypeError, MissingDependency, _AfterResults, MemoryError, OSError) as e:
+    except (MNISTError, UsageError, MissingDependency, _AfterResults, MemoryError, OSError) as e:
         prefix, code = next(((p, c) for t, p, c in failures if isinstance(e, t)), (f"{type(e).__name__}: ", 1))
         print(f"python -m pyjinit {args.command}: {prefix}{e}", file=sys.stderr)
         return code
+    except Exception as e:  # noqa: BLE001  (not the user's error: a bug, shown as one)
+        import traceback
+
+        traceback.print_exc()
+        print(f"python -m pyjinit {args.command}: internal error (a bug in pyjinit, not in your arguments): "
+              f"{type(e).__name__}: {e}. Please report it with the traceback above.", file=sys.stderr)
+        return 1

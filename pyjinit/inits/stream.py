@@ -172,10 +172,13 @@ def inner_bound(dtype: np.dtype, bound: float, up: bool):
 
 def threads() -> int:
     """Threads the NumPy backend fills large arrays with: PYJINIT_NUM_THREADS, else every CPU this process may
-    use. Values never depend on it (each chunk is a function of the seed and its element indices)."""
-    v = os.environ.get("PYJINIT_NUM_THREADS", "")
-    if v.strip().isdigit() and int(v) >= 1:
-        return int(v)
+    use. Values never depend on it (each chunk is a function of the seed and its element indices). A value that
+    is not a count >= 1 is an error naming the variable (backend.env_threads)."""
+    from .backend import env_threads
+
+    n = env_threads()
+    if n is not None:
+        return n
     try:
         return max(len(os.sched_getaffinity(0)), 1)
     except (AttributeError, OSError):

@@ -34,7 +34,10 @@ def atomic_write(path, write, mode="w", suffix=None) -> Path:
     """Write a file through `write(f)` into a temporary file beside `path`, then rename it over `path`:
     readers see the old file or the whole new one, never a part. Returns the path written."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or ".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or ".tmp")
+    except OSError as e:                    # name the file asked for, not the hidden temporary one
+        raise type(e)(e.errno, f"cannot write {str(path)!r}: {e.strerror}") from None
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)          # mkstemp makes 0600; a result file is as open() would make it
         with os.fdopen(fd, mode, **({"newline": ""} if "b" not in mode else {})) as f:
@@ -54,16 +57,22 @@ def write_text(path, text: str) -> Path:
 
 
 def check_output_path(argname: str, path, suffixes=None) -> Path:
-    """`path` as a Path if a file can be written there (its folder exists and is writable; the suffix is one
-    of `suffixes` if given), else ValueError naming `argname`. Call it before the work, not after."""
+    """`path` as a Path if a file can be written there (its folder exists and a file can be created in it, tried
+    for real: permission bits say nothing for root, a read-only mount or /proc; the suffix is one of `suffixes`
+    if given), else ValueError naming `argname` and the path. Call it before the work, not after."""
     p = Path(os.fspath(path)).expanduser()
     folder = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise ValueError(f"{argname} must be a file path, got the folder {str(p)!r}")
     if not folder.is_dir():
         raise ValueError(f"{argname}: the folder {str(folder)!r} does not exist (create it first)")
-    if not os.access(folder, os.W_OK):
-        raise ValueError(f"{argname}: the folder {str(folder)!r} is not writable")
     if suffixes and p.suffix.lower() not in suffixes:
         raise ValueError(f"{argname} must end in {' or '.join(suffixes)}, got {str(p)!r}")
+    try:                                    # the write atomic_write will do: a temporary file in the folder
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ValueError(f"{argname}: cannot write {str(p)!r}: the folder {str(folder)!r} is not writable "
+                         f"({e.strerror})") from None
     return p

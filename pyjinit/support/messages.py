@@ -34,3 +34,10 @@ def near(word, choices, n=3) -> list:
 
 class MissingDependency(RuntimeError):
     """An optional package a requested feature needs is not installed (the message says what to install)."""
+
+
+class UsageError(ValueError):
+    """The user's input is wrong (an argument, an option, an environment variable, an output path), found
+    before any work: the command line says it in one line and exits 2. A ValueError, so that code catching
+    ValueError for bad arguments keeps working; any other ValueError/TypeError reaching the command line is a
+    bug and is shown as one (with its traceback)."""

@@ -13,7 +13,7 @@ from ..support import progress
 from ..support.files import atomic_write, check_output_path, dumps, write_text
 from .plots import FIGURE_SUFFIXES, network_label, require_matplotlib
 from .results import TrainConfig, TrainResult
-from .trainer import check_init_name, train
+from .trainer import check_init_name, check_setup, train
 
 DEFAULT_INITS = ("uniform", "normal", "xavier", "he", "orthogonal")
 # The deep case where initializers really differ (He et al. 2015; Glorot & Bengio 2010)
@@ -34,13 +34,16 @@ def _mean_std(v):
 class Comparison:
     """Results of `compare`: {init: [TrainResult per seed]}, the target accuracy, the configuration shared by
     every run (network, optimizer, epochs, data size; for figure titles and the JSON) and whether every
-    planned run finished (``complete`` is False after an interruption: the finished runs are kept)."""
+    planned run finished (``complete`` is False after an interruption or a failed run: the finished runs are
+    kept). ``failures`` lists the runs that raised (init, seed, error); ``interrupted`` says that Ctrl-C
+    stopped the sweep (a failure is not an interruption)."""
     results: dict = field(default_factory=dict)
     target: float = 0.97
     config: dict = field(default_factory=dict)
     complete: bool = True
     planned: int = 0
     failures: list = field(default_factory=list)
+    interrupted: bool = False
 
     def rows(self) -> list:
         out = []
@@ -74,7 +77,7 @@ class Comparison:
     def to_dict(self) -> dict:
         return {"target": self.target, "config": self.config, "complete": self.complete,
                 "planned_runs": self.planned, "finished_runs": sum(map(len, self.results.values())),
-                "failures": self.failures,
+                "failures": self.failures, "interrupted": self.interrupted,
                 "summary": self.rows(), "runs": {k: [r.to_dict() for r in v] for k, v in self.results.items()}}
 
     def to_json(self, path=None) -> str:
@@ -103,7 +106,8 @@ class Comparison:
     @classmethod
     def from_dict(cls, d: dict) -> "Comparison":
         return cls({k: [TrainResult.from_dict(x) for x in v] for k, v in d["runs"].items()}, d["target"],
-                   d.get("config", {}), d.get("complete", True), d.get("planned_runs", 0), d.get("failures", []))
+                   d.get("config", {}), d.get("complete", True), d.get("planned_runs", 0), d.get("failures", []),
+                   d.get("interrupted", False))
 
     def title(self) -> str:
         """The configuration in one line, for figures: network, activation, optimizer, epochs, data, seeds."""
@@ -144,9 +148,13 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     ``executor``: where the runs go. None runs them here, one after another. Any object with
     ``submit(fn, *args)`` returning futures with ``result()`` (a ``concurrent.futures`` executor, a
     ``distributed.Client``, whose data is scattered to the workers once) runs them there. "processes" makes a
-    local process pool (forked; the data is sent to each worker once). "auto" (default): such a pool of
-    ``min(runs, cores // blas_threads)`` workers when that is at least 2 and the platform can fork while no
-    Julia runs in this process, else here. A run that fails is recorded in ``failures`` (the others go on).
+    local process pool (the data is sent to each worker once). "auto" (default): such a pool of
+    ``min(runs, cores // blas_threads)`` workers when that is at least 2, else here. The pool's workers are
+    forked only while this process is safe to fork: one thread, and no runtime that starts native threads
+    (torch, JAX, TensorFlow, Julia) imported; otherwise they start fresh ("forkserver", else "spawn": forking
+    after such threads exist can deadlock the child), and then, as for any multiprocessing code, a script
+    that calls ``compare`` must do so under ``if __name__ == "__main__":``. The workers use the backend chosen
+    here. A run that fails is recorded in ``failures`` (the others go on; ``complete`` is then False).
 
     ``blas_threads`` (default 1): the BLAS threads of every run, here or on a worker (threadpoolctl). A matrix
     product's rounding depends on its thread count, so fixing it makes the results identical whatever the
@@ -156,6 +164,51 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     >>> c = compare(["xavier", "he"], seeds=(0,), epochs=2)      # doctest: +SKIP
     >>> print(c.table())                                         # doctest: +SKIP
     """
+    inits, seeds, target, max_train, blas_threads, cfg = check_compare(
+        inits, seeds, target=target, epochs=epochs, max_train=max_train, blas_threads=blas_threads,
+        json_path=json_path, csv_path=csv_path, plot=plot, **train_kwargs)
+    verbose = True if verbose is None else bool(verbose)
+    if data is None:
+        from .datasets import load_mnist
+
+        data = load_mnist(data_dir)
+    x, y, xt, yt = data
+    for name in inits:          # each initializer with its keywords, drawn once on the real shapes
+        check_setup(np.shape(x)[1], init=name, epochs=epochs, **{k: v for k, v in train_kwargs.items()
+                                                                  if k != "backend"})
+    if max_train is not None and max_train < len(x):
+        keep = np.random.Generator(np.random.Philox(key=subset_key())).permutation(len(x))[:max_train]
+        x, y = x[keep], y[keep]
+    shared = {k: v for k, v in cfg.to_dict().items() if k not in ("seed", "init", "init_kwargs")}
+    cmp = Comparison({}, target, {**shared, "seeds": seeds, "n_train": len(x), "n_test": len(xt),
+                                  "init_kwargs": train_kwargs.get("init_kwargs")}, False, len(inits) * len(seeds))
+    jobs = [(name, s) for name in inits for s in seeds]
+    from ..inits.backend import choose_backend
+
+    which = choose_backend(train_kwargs.get("backend"))     # decided (and said) once here, before any worker starts
+    pool, ours = _executor(executor, len(jobs), (x, y, xt, yt), blas_threads)
+    if pool is not None:
+        train_kwargs = {**train_kwargs, "backend": which}  # a fresh worker must not try Julia again
+    try:
+        if pool is None:
+            _run_here(cmp, jobs, (x, y, xt, yt), epochs, {**train_kwargs, "blas_threads": blas_threads}, verbose,
+                      cfg, json_path, csv_path)
+        else:
+            _run_there(cmp, jobs, None if ours else (x, y, xt, yt), epochs, train_kwargs, verbose, pool,
+                       json_path, csv_path, blas_threads)
+    finally:
+        if ours:
+            pool.shutdown(wait=True, cancel_futures=True)
+    _save(cmp, json_path, csv_path)
+    if plot:
+        cmp.plot(plot, title=None)
+    return cmp
+
+
+def check_compare(inits, seeds, *, target=0.97, epochs=10, max_train=None, blas_threads=1, json_path=None,
+                  csv_path=None, plot=None, **train_kwargs) -> tuple:
+    """The arguments of `compare` checked (before any data is loaded): (inits, seeds, target, max_train,
+    blas_threads, TrainConfig of the shared options), or the ValueError/TypeError of the first bad one."""
     inits = [check_init_name(n) for n in check_nonempty("inits", inits)]
     if len(set(inits)) != len(inits):
         raise ValueError(f"inits must not repeat a name, got {', '.join(inits)}")
@@ -179,37 +232,7 @@ def compare(inits=DEFAULT_INITS, seeds=(0, 1, 2), *, data=None, data_dir=None, t
     if plot is not None:
         check_output_path("plot", plot, FIGURE_SUFFIXES)
         require_matplotlib()
-    verbose = True if verbose is None else bool(verbose)
-    if data is None:
-        from .datasets import load_mnist
-
-        data = load_mnist(data_dir)
-    x, y, xt, yt = data
-    if max_train is not None and max_train < len(x):
-        keep = np.random.Generator(np.random.Philox(key=subset_key())).permutation(len(x))[:max_train]
-        x, y = x[keep], y[keep]
-    shared = {k: v for k, v in cfg.to_dict().items() if k not in ("seed", "init", "init_kwargs")}
-    cmp = Comparison({}, target, {**shared, "seeds": seeds, "n_train": len(x), "n_test": len(xt),
-                                  "init_kwargs": train_kwargs.get("init_kwargs")}, False, len(inits) * len(seeds))
-    jobs = [(name, s) for name in inits for s in seeds]
-    from ..inits.backend import choose_backend
-
-    choose_backend(train_kwargs.get("backend"))     # decided (and said) once here, before any worker is forked
-    pool, ours = _executor(executor, len(jobs), (x, y, xt, yt), blas_threads)
-    try:
-        if pool is None:
-            _run_here(cmp, jobs, (x, y, xt, yt), epochs, {**train_kwargs, "blas_threads": blas_threads}, verbose,
-                      cfg, json_path, csv_path)
-        else:
-            _run_there(cmp, jobs, None if ours else (x, y, xt, yt), epochs, train_kwargs, verbose, pool,
-                       json_path, csv_path, blas_threads)
-    finally:
-        if ours:
-            pool.shutdown(wait=True, cancel_futures=True)
-    _save(cmp, json_path, csv_path)
-    if plot:
-        cmp.plot(plot, title=None)
-    return cmp
+    return inits, seeds, target, max_train, blas_threads, cfg
 
 
 def _report(bar, k, cmp, name, s, r) -> None:
@@ -244,6 +267,7 @@ def _run_here(cmp, jobs, data, epochs, train_kwargs, verbose, cfg, json_path, cs
                 _report(bar, k, cmp, name, s, r)
             cmp.complete = not cmp.failures
         except KeyboardInterrupt:
+            cmp.interrupted = True
             bar.write(f"interrupted: {sum(map(len, cmp.results.values()))} of {cmp.planned} runs finished and kept")
 
 
@@ -265,7 +289,6 @@ def _worker_init(data) -> None:
 
 def _executor(executor, njobs: int, data, blas_threads: int):
     import os
-    import sys
 
     if executor is None:
         return None, False
@@ -275,16 +298,34 @@ def _executor(executor, njobs: int, data, blas_threads: int):
 
         cores = os.cpu_count() or 1
         workers = min(njobs, max(1, cores // blas_threads))
-        can_fork = "juliacall" not in sys.modules and "fork" in multiprocessing.get_all_start_methods()
-        if executor == "auto" and (workers < 2 or not can_fork):
+        if executor == "auto" and workers < 2:
             return None, False
-        # fork (no re-import of the caller's script) while no Julia runs here; spawn once Julia has started
-        ctx = multiprocessing.get_context("fork" if can_fork else "spawn")
+        ctx = multiprocessing.get_context(start_method())
         return ProcessPoolExecutor(max(1, workers), mp_context=ctx, initializer=_worker_init, initargs=(data,)), True
     if not callable(getattr(executor, "submit", None)):
         raise TypeError(f"executor must be None, 'auto', 'processes' or an object with submit() (a "
                         f"concurrent.futures executor or a distributed.Client), got {type(executor).__name__}")
     return executor, False
+
+
+THREADED_RUNTIMES = ("torch", "jax", "jaxlib", "tensorflow", "juliacall")
+
+
+def start_method() -> str:
+    """How `compare` starts its local workers: "fork" (fast, nothing re-imported) only while forking is safe,
+    i.e. this process runs one thread and has imported none of THREADED_RUNTIMES (their native thread pools,
+    forked mid-operation, can deadlock the child: JAX warns so, torch's OpenMP and Julia's runtime do not
+    survive a fork); else "forkserver" (workers forked from a fresh single-threaded server), else "spawn".
+    NumPy's BLAS threads are no reason: OpenBLAS and MKL reset their pools in a forked child."""
+    import multiprocessing
+    import sys
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    threaded = threading.active_count() > 1 or any(m in sys.modules for m in THREADED_RUNTIMES)
+    if "fork" in methods and not threaded:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def _run_there(cmp, jobs, data, epochs, train_kwargs, verbose, pool, json_path, csv_path, threads) -> None:
@@ -310,6 +351,7 @@ def _run_there(cmp, jobs, data, epochs, train_kwargs, verbose, pool, json_path, 
                 bar.update(1)
             cmp.complete = not cmp.failures
         except KeyboardInterrupt:
+            cmp.interrupted = True
             for f in futures:
                 f.cancel()
             bar.write(f"interrupted: {sum(map(len, cmp.results.values()))} of {cmp.planned} runs finished and kept")

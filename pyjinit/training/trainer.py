@@ -15,7 +15,7 @@ from ..inits import stream as _stream
 from ..inits.keys import epoch_key
 from ..inits.plan import Param, key_of
 from ..inits.registry import init as init_by_name
-from ..inits.validate import fmt
+from ..inits.validate import check_int, fmt
 from .blas import BlasThreads, check_blas_threads
 from .networks import CNN, MLP, _Optimizer, conv_shapes, image_shape
 from ..support import progress
@@ -63,7 +63,8 @@ def layer_key(seed: int, l: int, shape: tuple) -> int:
 
 def _layer_specs(shapes: list, init, init_kwargs) -> list:
     """[(shape, name or array, kwargs)] per layer: `init` and `init_kwargs` spread over the layers, with the
-    trainer's meaning of plain "uniform"/"normal" (TRAIN_DEFAULTS) and sparse's default sparsity 0.5."""
+    trainer's meaning of plain "uniform"/"normal" (TRAIN_DEFAULTS). No other hidden default: a sparse init needs
+    its sparsity as everywhere else (pyjinit.init, the command line)."""
     n = len(shapes)
     inits = list(init) if isinstance(init, (list, tuple)) else [init] * n
     if len(inits) != n:
@@ -75,8 +76,6 @@ def _layer_specs(shapes: list, init, init_kwargs) -> list:
     for shape, spec, kw in zip(shapes, inits, kws):
         if isinstance(spec, str):
             kw = dict(TRAIN_DEFAULTS.get(spec, {}) if kw is None else kw)
-            if "sparse" in spec and "sparsity" not in kw and "nonzeros" not in kw:
-                kw["sparsity"] = 0.5
         out.append((shape, spec, kw))
     return out
 
@@ -117,6 +116,36 @@ def check_init_name(name) -> str:
         raise ValueError(f"name must be an initializer name; got {fmt(name)}. Did you mean {fmt(guess[0])}? "
                          "(the trainer's data-driven initializer)")
     return check_name(name)
+
+
+def check_setup(features: int, *, init="he", init_kwargs=None, hidden=(128, 64), conv=(), pool_every=1,
+                classes=10, **config) -> TrainConfig:
+    """Every argument of a run checked before any data is loaded or any epoch runs: the configuration
+    (TrainConfig.validate; `config`: activation, optimizer, lr, momentum, batch_size, epochs, seed) and the
+    initializer with its keyword arguments, by drawing the initial weights of the network (NumPy, on `features`
+    inputs; "lsuv": only its keyword names, its weights need the data). Returns the validated configuration;
+    raises the ValueError/TypeError of the first bad argument.
+
+    >>> check_setup(784, init="he", hidden=(8,)).hidden
+    (8,)
+    """
+    config = {k: v for k, v in config.items() if k in TrainConfig.__dataclass_fields__}
+    cfg = TrainConfig(hidden=tuple(hidden), conv=tuple(conv), pool_every=pool_every, classes=classes,
+                      init=init, init_kwargs=init_kwargs, **config).validate()
+    if isinstance(init, str):
+        check_init_name(init)
+    features = check_int("features", features, 1)
+    sizes = [features, *cfg.hidden, cfg.classes]
+    shapes = (conv_shapes(image_shape(features), cfg.conv, cfg.hidden, classes=cfg.classes, pool_every=cfg.pool_every)
+              if cfg.conv else None)
+    if isinstance(init, str) and init == "lsuv":
+        unknown = set(init_kwargs or {}) - {"tol", "max_iter"}
+        if unknown:
+            raise TypeError(f"init='lsuv' takes tol and max_iter in init_kwargs; got {', '.join(sorted(unknown))}")
+    else:
+        initial_weights(sizes, init, init_kwargs, cfg.seed, backend="numpy", shapes=shapes,
+                        pool_every=cfg.pool_every)
+    return cfg
 
 
 def _lsuv_weights(shapes, init_kwargs, seed, backend, data, activation, pool_every) -> list:
@@ -175,6 +204,8 @@ def train(x_train, y_train, x_test, y_test, *, hidden=(128, 64), activation="rel
     >>> r = train(x, y, xt, yt, hidden=(32,), epochs=2, seed=0)          # doctest: +SKIP
     >>> r.final_accuracy, r.history[0]["train_loss"]                      # doctest: +SKIP
     """
+    if init_kwargs is None and isinstance(init, str) and init in TRAIN_DEFAULTS:
+        init_kwargs = dict(TRAIN_DEFAULTS[init])        # recorded as used (result.config), not left implicit
     cfg = TrainConfig(tuple(hidden), activation, optimizer, lr, momentum, batch_size, epochs, seed, init,
                       init_kwargs, tuple(conv), pool_every, classes).validate()
     blas_threads = check_blas_threads(blas_threads)

@@ -202,6 +202,7 @@ def test_flux_training_matches_numpy_start(juliacall_jl, small_data):
 
 
 JULIA_DRAW_CASES = ("he", "uniform", "keras.he_normal", "orthogonal", "sparse", "torch.kaiming_uniform")
+DRAW_KWARGS = {"sparse": {"sparsity": 0.5}}           # sparse needs its sparsity (no hidden default)
 
 
 def test_julia_draws_are_the_trainers_weights():
@@ -212,8 +213,9 @@ def test_julia_draws_are_the_trainers_weights():
 
     shapes = [(32, 784), (10, 32)]
     for init in JULIA_DRAW_CASES:
-        draws = T.julia_draws(shapes, init, None)
-        ws = T.initial_weights([784, 32, 10], init, None, 5, backend="numpy")
+        kw = DRAW_KWARGS.get(init)
+        draws = T.julia_draws(shapes, init, kw)
+        ws = T.initial_weights([784, 32, 10], init, kw, 5, backend="numpy")
         for l, ((name, kw), shape, w) in enumerate(zip(draws, shapes, ws), start=1):
             got = nb.INITIALIZERS[name](shape, np.dtype("float32"), pj.param_key(5, l, 0), **kw)
             assert np.array_equal(got, w), (init, l)
@@ -228,8 +230,9 @@ def test_julia_draws_made_by_jinit_equal_the_trainers_weights(julia):
     shapes = [(32, 784), (10, 32)]
     calls, expect = [], []
     for init in JULIA_DRAW_CASES:
-        ws = T.initial_weights([784, 32, 10], init, None, 5, backend="numpy")
-        for l, ((name, kw), shape) in enumerate(zip(T.julia_draws(shapes, init, None), shapes), start=1):
+        ws = T.initial_weights([784, 32, 10], init, DRAW_KWARGS.get(init), 5, backend="numpy")
+        for l, ((name, kw), shape) in enumerate(zip(T.julia_draws(shapes, init, DRAW_KWARGS.get(init)), shapes),
+                                                start=1):
             calls.append(Call(name, shape, "float32", pj.param_key(5, l, 0), kw))
             expect.append((init, ws[l - 1]))
     from pyjinit.inits.stream import qr_tolerance
