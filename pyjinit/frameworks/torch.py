@@ -22,6 +22,7 @@ initializer each parameter gets is decided by the planner (``pyjinit.inits.plan`
 from __future__ import annotations
 
 import math
+import re
 import sys
 import warnings
 
@@ -48,6 +49,9 @@ _WEIGHTED = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
 _RNN = (nn.RNNBase,)
 
 
+# torch.nn.init's functions that warn "Initializing zero-element tensors is a no-op" (UserWarning) on a tensor with a
+# zero dimension and return it (torch 2.x: kaiming_uniform_, kaiming_normal_; the others return it silently)
+_WARN_EMPTY = ("torch.kaiming_uniform", "torch.kaiming_normal")
 SAMPLERS = ("torch", "numpy", "julia", "auto")   # backend= of init_/init_shard_/initialize (None: see init_)
 
 
@@ -165,7 +169,9 @@ def init_(tensor, name: str, *, seed=None, backend=None, **kw):
     All give the same values (docs/stream.md): bitwise on the CPU; on CUDA bitwise too except float64 truncated
     normals, whose tails go through ``log`` (85 of 2^22 elements differed, by at most 4 ulp, on an H200);
     orthogonal to QR rounding (``stream.qr_tolerance``). Sparse and identity are always made on the host (NumPy
-    by default) and copied.
+    by default) and copied. On a tensor with a zero dimension, ``"torch.kaiming_uniform"`` and
+    ``"torch.kaiming_normal"`` warn as torch's do ("Initializing zero-element tensors is a no-op", UserWarning)
+    and return it; the other names return it silently, as torch's.
 
     >>> import torch, math
     >>> w = init_(torch.empty(128, 784), "torch.kaiming_uniform", a=math.sqrt(5), seed=0)
@@ -175,7 +181,11 @@ def init_(tensor, name: str, *, seed=None, backend=None, **kw):
     _check_tensor(tensor)
     if "layout" in kw:
         raise TypeError("init_ reads the tensor's shape in PyTorch order (out, in, *kernel): layout= does not apply")
-    return _fill(tensor, check_name(name), seed, {**kw, "backend": backend})
+    name = check_name(name)
+    if 0 in tensor.shape and name in _WARN_EMPTY:      # torch.nn.init.kaiming_*_ warn and do nothing there
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
+    return _fill(tensor, name, seed, {**kw, "backend": backend})
 
 
 def init_shard_(shard, name: str, full_shape, offset, *, seed, backend=None, **kw):
@@ -207,9 +217,10 @@ def init_shard_(shard, name: str, full_shape, offset, *, seed, backend=None, **k
 
 
 def _role(module, pname: str):
-    """The planner's role (inits/plan.py ROLES) of parameter `pname` of `module`, or None. Norms are torch's and
+    """The planner's role (inits/plan.py ROLES) of parameter `pname` of `module`. Norms are torch's and
     any module whose class name contains LayerNorm or RMSNorm (Hugging Face's rule); Hugging Face's Conv1D (GPT-2;
-    a Linear with its weight stored (in, out)) is a weighted layer."""
+    a Linear with its weight stored (in, out)) and Megatron's Column/RowParallelLinear are weighted layers,
+    VocabParallelEmbedding an embedding; any other parameter (a module's own nn.Parameter) is "param"."""
     cls = type(module).__name__
     if isinstance(module, _NORMS) or "LayerNorm" in cls or "RMSNorm" in cls:
         return {"weight": "norm_scale", "bias": "norm_shift"}.get(pname)
@@ -225,9 +236,13 @@ def _role(module, pname: str):
         if pname in ("bias_k", "bias_v"):
             return "attn_bias_kv"
         return "attn_bias" if "bias" in pname else "attn_weight"
-    if isinstance(module, _WEIGHTED):
-        return "weight" if pname == "weight" else "bias" if pname == "bias" else None
-    return None
+    if isinstance(module, _WEIGHTED) or "ParallelLinear" in cls:      # Megatron's Column/RowParallelLinear too
+        if "layer_norm" in pname:                       # TELayerNormColumnParallelLinear's fused norm
+            return "norm_scale" if pname.endswith("weight") else "norm_shift"
+        return "weight" if pname == "weight" else "bias" if pname == "bias" else "param"
+    if cls == "VocabParallelEmbedding" and pname == "weight":
+        return "embedding"
+    return "param"           # a parameter of a module of its own (ViT's class token): rules know it by its name
 
 
 def _info(module, pname: str, mha_out: set) -> dict:
@@ -238,6 +253,8 @@ def _info(module, pname: str, mha_out: set) -> dict:
         return {"fan_in": fans(tuple(module.weight.shape))[0], "attn_out": id(module) in mha_out}
     if type(module).__name__ == "Conv1D":                  # Hugging Face: weight (in, out)
         return {"fan_in": module.weight.shape[0]}
+    if "ParallelLinear" in type(module).__name__ and getattr(module, "weight", None) is not None:
+        return {"fan_in": fans(tuple(module.weight.shape))[0]}
     if isinstance(module, _RNN):
         return {"hidden": module.hidden_size, "forget_gate": isinstance(module, nn.LSTM) and pname.startswith("bias_ih")}
     if isinstance(module, nn.Embedding):
@@ -246,13 +263,28 @@ def _info(module, pname: str, mha_out: set) -> dict:
 
 
 def _model_facts(model) -> dict:
-    """Model-level facts the presets use: a Hugging Face config's initializer range and depth."""
-    cfg = getattr(model, "config", None)
-    if cfg is None:
-        return {}
-    std = getattr(cfg, "initializer_range", None) or getattr(cfg, "init_std", None)
-    depth = getattr(cfg, "n_layer", None) or getattr(cfg, "num_hidden_layers", None)
-    return {k: v for k, v in (("init_std", std), ("n_layer", depth)) if v is not None}
+    """Model-level facts the presets use (plan.py, "the libraries' own initializations"): a Hugging Face or Megatron
+    config's initializer range (``initializer_range``, ``init_std``, ``init_method_std``) and depth (``n_layer``,
+    ``num_hidden_layers``, ``num_layers``), T5's ``initializer_factor``, ``d_model``, ``d_kv``, ``num_heads`` and
+    ``d_ff``; torchtitan's ``model_args`` (``n_layers``, ``depth_init``); without a depth in the config, the number
+    of blocks ``layers.<i>`` in the parameter names."""
+    cfg = getattr(model, "config", None) or getattr(model, "model_args", None)
+    facts = {}
+    if cfg is not None:
+        first = lambda *names: next((getattr(cfg, n) for n in names if getattr(cfg, n, None) is not None), None)  # noqa: E731
+        for key, names in (("init_std", ("initializer_range", "init_std", "init_method_std")),
+                           ("n_layer", ("n_layer", "num_hidden_layers", "num_layers", "n_layers")),
+                           ("init_factor", ("initializer_factor",)), ("d_model", ("d_model",)), ("d_kv", ("d_kv",)),
+                           ("n_heads", ("num_heads",)), ("d_ff", ("d_ff",)), ("depth_init", ("depth_init",))):
+            v = first(*names)
+            if v is not None:
+                facts[key] = v
+    if "n_layer" not in facts:
+        blocks = {m.group(1) for n, _ in model.named_parameters()
+                  for m in [re.search(r"(?:^|\.)layers\.(\d+)\.", n)] if m}
+        if blocks:
+            facts["n_layer"] = len(blocks)
+    return facts
 
 
 def describe(model) -> list:
@@ -397,28 +429,57 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
     return model
 
 
+_HF_OWNERS = {"GPT2PreTrainedModel": "hf-gpt2", "BertPreTrainedModel": "hf-bert", "T5PreTrainedModel": "hf-t5"}
+_TORCHVISION = {"ResNet": "torchvision-resnet", "MobileNetV3": "torchvision-mobilenetv3",
+                "VisionTransformer": "torchvision-vit"}
+
+
 def model_preset(model) -> str:
     """The preset that is `model`'s own construction-time initialization, for the families pyjinit recognizes:
-    torch.nn.Transformer ("torch-transformer": each module's reset_parameters, then xavier_uniform_ on every
-    parameter of more than one dimension), Hugging Face GPT-2 ("hf-gpt2") and other Hugging Face models ("hf":
-    PreTrainedModel._init_weights, only where the model does not override it); a plain torch model of torch.nn
-    layers only is "torch"; anything else is a ValueError naming its class."""
+
+    - ``torch.nn.Transformer``: "torch-transformer" (each module's reset_parameters, then xavier_uniform_ on every
+      parameter of more than one dimension);
+    - Hugging Face (a ``config`` and ``_init_weights``), by the class that defines ``_init_weights``: GPT-2
+      "hf-gpt2", BERT "hf-bert", T5 "hf-t5", LLaMA "hf-llama" (the generic one), any other model keeping the
+      generic ``PreTrainedModel._init_weights`` "hf"; a model overriding it otherwise is refused;
+    - torchvision, by class name: ``ResNet`` "torchvision-resnet", ``MobileNetV3`` "torchvision-mobilenetv3",
+      ``VisionTransformer`` (with ``class_token``/``conv_proj``) "torchvision-vit";
+    - timm's ``VisionTransformer`` (``cls_token``/``pos_embed``/``patch_embed``): "timm-vit" (mode '');
+    - torchtitan's llama3 ``Transformer`` (its ``model_args`` and ``tok_embeddings``): "torchtitan-llama3";
+      Megatron-Core's ``GPTModel``: "megatron";
+    - a plain torch model of torch.nn layers only: "torch".
+
+    Anything else is a ValueError naming its class and pointing at ``preset=``/``weight=``/``bias=``.
+
+    >>> import torch
+    >>> model_preset(torch.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1))
+    'torch-transformer'
+    """
     if isinstance(model, nn.Transformer):
         return "torch-transformer"
-    cls = type(model).__name__
-    if hasattr(model, "config") and hasattr(model, "_init_weights"):
-        owner = next(c for c in type(model).__mro__ if "_init_weights" in c.__dict__)
-        if owner.__name__ == "GPT2PreTrainedModel":
-            return "hf-gpt2"
+    cls, where = type(model).__name__, type(model).__module__
+    if hasattr(model, "config") and hasattr(model, "_init_weights") and not where.startswith("megatron"):
+        mro = type(model).__mro__
+        owner = next(c for c in mro if "_init_weights" in c.__dict__)
+        if owner.__name__ in _HF_OWNERS:
+            return _HF_OWNERS[owner.__name__]
         if owner.__name__ == "PreTrainedModel":          # the generic _init_weights, not overridden
-            return "hf"
+            return "hf-llama" if any(c.__name__ == "LlamaPreTrainedModel" for c in mro) else "hf"
         raise ValueError(f"preset='model' does not know {cls}'s own initialization ({owner.__name__}._init_weights "
                          "overrides Hugging Face's generic one): give a preset ('hf', 'hf-gpt2', ...) or weight=/bias= "
                          "rules")
+    if cls == "VisionTransformer" and hasattr(model, "pos_embed") and hasattr(model, "patch_embed"):
+        return "timm-vit"
+    if cls in _TORCHVISION and (cls != "VisionTransformer" or hasattr(model, "class_token")):
+        return _TORCHVISION[cls]
+    if where.startswith("torchtitan") and hasattr(model, "model_args") and hasattr(model, "tok_embeddings"):
+        return "torchtitan-llama3"
+    if where.startswith("megatron") and cls == "GPTModel":
+        return "megatron"
     if all(type(m).__module__.startswith("torch.nn") for m in model.modules()):
         return "torch"
     raise ValueError(f"preset='model' does not know how a {cls} initializes itself: give a preset ('torch', 'hf', "
-                     "'hf-gpt2', ...) or weight=/bias= rules")
+                     "'hf-gpt2', 'timm-vit', ...: pyjinit.inits.plan.PRESETS) or weight=/bias= rules")
 
 
 def _skip_test(skip):

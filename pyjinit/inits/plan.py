@@ -14,6 +14,7 @@ values when the model is split into pipeline stages or changed elsewhere, as lon
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -26,7 +27,9 @@ KEY_BY = ("position", "name")
 # attention's bias_k/bias_v are learned key/value rows that torch draws like weights (xavier_normal_)
 WEIGHT_ROLES = ("weight", "embedding", "rnn_input", "rnn_recurrent", "attn_weight", "attn_bias_kv")
 BIAS_ROLES = ("bias", "rnn_bias", "attn_bias")
-ROLES = WEIGHT_ROLES + BIAS_ROLES + ("norm_scale", "norm_shift", "stat_mean", "stat_var")
+# "param": a parameter of a module whose type no other role covers (ViT's class token and position embedding,
+# BERT's MLM-head bias, any custom nn.Parameter): only a preset's rule that knows it by its name gives it values
+ROLES = WEIGHT_ROLES + BIAS_ROLES + ("norm_scale", "norm_shift", "stat_mean", "stat_var", "param")
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,170 @@ PRESETS["hf-gpt2"] = {**_HF, "weight": _gpt2_weight}
 PRESETS["torch-transformer"] = {**PRESETS["torch"], "weight": ("torch.xavier_uniform", {}),
                                 "attn_weight": ("torch.xavier_uniform", {}), "embedding": ("torch.xavier_uniform", {}),
                                 "rnn_input": ("torch.xavier_uniform", {}), "rnn_recurrent": ("torch.xavier_uniform", {})}
+
+
+# --- the libraries' own initializations (issue 23): rules by role, parameter-name pattern and module facts ---------
+# Facts a rule reads from Param.info (pyjinit.torch.describe fills them from the model and its config): "init_std"
+# (a config's initializer_range / init_method_std), "n_layer" (the number of blocks), "init_factor" (T5's
+# initializer_factor), "d_model", "d_kv", "n_heads", "d_ff" (T5), "depth_init" (torchtitan).
+def _block(p: Param):
+    """The 0-based index of the block a parameter belongs to (``layers.3.``, ``h.3.``, ``block.3.``), or None."""
+    m = re.search(r"(?:^|\.)(?:layers|layer|h|block|blocks)\.(\d+)\.", p.path)
+    return int(m.group(1)) if m else None
+
+
+def _ends(p: Param, *suffixes) -> bool:
+    return any(p.path == s or p.path.endswith("." + s) for s in suffixes)
+
+
+def _bert_param(p: Param):
+    """BERT: the MLM head's own bias (BertLMPredictionHead.bias) zeros"""
+    return ZEROS if _ends(p, "predictions.bias") else None
+
+
+def _t5_factor(p: Param) -> float:
+    return float(p.info.get("init_factor", 1.0))
+
+
+def _t5_weight(p: Param):
+    """T5 (T5PreTrainedModel._init_weights): attention q N(0, f/sqrt(d_model d_kv)), k, v N(0, f/sqrt(d_model)),
+    o N(0, f/sqrt(n_heads d_kv)); MLP wi/wi_0/wi_1 N(0, f/sqrt(d_model)), wo N(0, f/sqrt(d_ff)); untied lm_head and
+    token classifier N(0, f); QA and classification heads N(0, f/sqrt(d_model)); f = initializer_factor"""
+    f, i = _t5_factor(p), p.info
+    d = i["d_model"]
+    if _ends(p, "q.weight"):
+        std = f * (d * i["d_kv"]) ** -0.5
+    elif _ends(p, "k.weight", "v.weight", "wi.weight", "wi_0.weight", "wi_1.weight", "qa_outputs.weight",
+               "classification_head.dense.weight", "classification_head.out_proj.weight"):
+        std = f * d ** -0.5
+    elif _ends(p, "o.weight"):
+        std = f * (i["n_heads"] * i["d_kv"]) ** -0.5
+    elif _ends(p, "wo.weight"):
+        std = f * i["d_ff"] ** -0.5
+    else:                                             # lm_head (untied), classifier, any other Linear: N(0, f)
+        std = f
+    return "normal", {"std": std}
+
+
+def _t5_embedding(p: Param):
+    """T5: the shared token embedding N(0, f), relative_attention_bias N(0, f/sqrt(d_model))"""
+    f = _t5_factor(p)
+    if _ends(p, "relative_attention_bias.weight"):
+        return "normal", {"std": f * p.info["d_model"] ** -0.5}
+    return "normal", {"std": f}
+
+
+def _timm_weight(p: Param):
+    """timm ViT (init_weights_vit_timm, mode ''): Linear trunc_normal_(std=0.02) (torch's absolute cut at +-2);
+    the patch embedding's Conv2d keeps torch's reset_parameters"""
+    return ("torch.trunc_normal", {"std": 0.02}) if len(p.shape) == 2 else _torch_weight(p)
+
+
+def _timm_bias(p: Param):
+    """timm ViT: Linear biases zeros; the patch embedding's Conv2d bias torch's U(+-1/sqrt(fan_in))"""
+    return ZEROS if "Linear" in p.module else _torch_bias(p)
+
+
+def _timm_param(p: Param):
+    """timm ViT: pos_embed trunc_normal_(std=0.02), cls_token and reg_token N(0, 1e-6)"""
+    if _ends(p, "pos_embed"):
+        return "torch.trunc_normal", {"std": 0.02}
+    if _ends(p, "cls_token", "reg_token"):
+        return "normal", {"std": 1e-6}
+    return None
+
+
+def _tv_conv_relu(p: Param):
+    """torchvision ResNet: Conv2d kaiming_normal_(mode='fan_out', nonlinearity='relu'); fc torch's default"""
+    if len(p.shape) > 2:
+        return "torch.kaiming_normal", {"mode": "fan_out", "nonlinearity": "relu"}
+    return _torch_weight(p)
+
+
+def _tv_mobilenet_weight(p: Param):
+    """torchvision MobileNetV3: Conv2d kaiming_normal_(mode='fan_out') (gain sqrt 2), Linear N(0, 0.01)"""
+    if len(p.shape) > 2:
+        return "torch.kaiming_normal", {"mode": "fan_out"}
+    return "normal", {"std": 0.01}
+
+
+def _tv_vit_weight(p: Param):
+    """torchvision ViT: conv_proj and pre_logits trunc_normal_(std=sqrt(1/fan_in)), MLP Linears xavier_uniform_,
+    heads.head zeros, attention out_proj torch's default (kaiming_uniform a=sqrt 5)"""
+    if _ends(p, "conv_proj.weight", "heads.pre_logits.weight"):
+        return "torch.trunc_normal", {"std": math.sqrt(1 / fans(p.shape)[0])}
+    if _ends(p, "heads.head.weight"):
+        return ZEROS
+    if ".mlp." in "." + p.path:
+        return "torch.xavier_uniform", {}
+    return _torch_weight(p)
+
+
+def _tv_vit_bias(p: Param):
+    """torchvision ViT: MLP biases N(0, 1e-6), conv_proj, heads and attention out_proj biases zeros"""
+    if ".mlp." in "." + p.path:
+        return "normal", {"std": 1e-6}
+    if _ends(p, "conv_proj.bias", "heads.head.bias", "heads.pre_logits.bias") or p.info.get("attn_out"):
+        return ZEROS
+    return _torch_bias(p)
+
+
+def _tv_vit_param(p: Param):
+    """torchvision ViT: class_token zeros, encoder pos_embedding N(0, 0.02)"""
+    if _ends(p, "class_token"):
+        return ZEROS
+    if _ends(p, "pos_embedding"):
+        return "normal", {"std": 0.02}
+    return None
+
+
+def _titan_std(p: Param) -> float:
+    """torchtitan llama3 TransformerBlock.weight_init_std: 0.02/sqrt(2 (layer_id + 1)) with depth_init (the
+    default), else 0.02/sqrt(2 n_layers)"""
+    if p.info.get("depth_init", True):
+        return 0.02 / math.sqrt(2 * (_block(p) + 1))
+    return 0.02 / math.sqrt(2 * p.info["n_layer"])
+
+
+def _titan_weight(p: Param):
+    """torchtitan llama3 init_weights: wq, wk, wv, w1 trunc_normal_(std=0.02); wo, w2, w3 trunc_normal_(std=
+    0.02/sqrt(2 (layer_id + 1))) (depth_init); output trunc_normal_(std=dim^-0.5, cut at +-3 std)"""
+    if _ends(p, "output.weight") and _block(p) is None:
+        s = fans(p.shape)[0] ** -0.5
+        return "torch.trunc_normal", {"std": s, "a": -3 * s, "b": 3 * s}
+    if _block(p) is None:
+        return None
+    if _ends(p, "attention.wo.weight", "feed_forward.w2.weight", "feed_forward.w3.weight"):
+        return "torch.trunc_normal", {"std": _titan_std(p)}
+    if _ends(p, "attention.wq.weight", "attention.wk.weight", "attention.wv.weight", "feed_forward.w1.weight"):
+        return "torch.trunc_normal", {"std": 0.02}
+    return None
+
+
+_MEGATRON_OUT = ("linear_proj.weight", "linear_fc2.weight", "self_attention.dense.weight", "dense_4h_to_h.weight")
+
+
+def _megatron_weight(p: Param):
+    """Megatron: init_method_normal(sigma) = N(0, sigma) for every weight, scaled_init_method_normal(sigma,
+    num_layers) = N(0, sigma/sqrt(2 num_layers)) for the attention output (linear_proj / dense) and the MLP's
+    second layer (linear_fc2 / dense_4h_to_h); sigma = init_method_std (0.02)"""
+    std = _hf_std(p)
+    if _ends(p, *_MEGATRON_OUT):
+        std /= math.sqrt(2 * p.info["n_layer"])
+    return "normal", {"std": std}
+
+
+PRESETS["hf-llama"] = {**_HF}                     # LlamaPreTrainedModel keeps the generic _init_weights
+PRESETS["hf-bert"] = {**_HF, "param": _bert_param}
+PRESETS["hf-t5"] = {**_HF, "weight": _t5_weight, "embedding": _t5_embedding,
+                    "norm_scale": lambda p: ("constant", {"value": _t5_factor(p)})}
+PRESETS["timm-vit"] = {**PRESETS["torch"], "weight": _timm_weight, "bias": _timm_bias, "param": _timm_param}
+PRESETS["torchvision-resnet"] = {**PRESETS["torch"], "weight": _tv_conv_relu}
+PRESETS["torchvision-mobilenetv3"] = {**PRESETS["torch"], "weight": _tv_mobilenet_weight, "bias": ZEROS}
+PRESETS["torchvision-vit"] = {**PRESETS["torch"], "weight": _tv_vit_weight, "bias": _tv_vit_bias,
+                              "param": _tv_vit_param}
+PRESETS["torchtitan-llama3"] = {**PRESETS["torch"], "weight": _titan_weight, "embedding": ("normal", {})}
+PRESETS["megatron"] = {"weight": _megatron_weight, "bias": ZEROS, "embedding": _hf_normal}
 FRAMEWORK_PRESETS = ("torch", "keras", "flux", "flax")   # the frameworks' layer defaults (layer_init, JInit's twin)
 # Normalization layers in every preset and without one: scale and running variance 1, shift and running mean 0.
 NORM_RULES = {"norm_scale": ONES, "stat_var": ONES, "norm_shift": ZEROS, "stat_mean": ZEROS}
@@ -169,8 +336,11 @@ def plan(params, *, seed: int, weight=None, bias=None, preset=None, key_by="posi
     ``strict=False``; with ``strict=True`` they raise TypeError, before anything is written).
 
     ``weight``/``bias``: initializer names for the WEIGHT_ROLES / BIAS_ROLES parameters (with
-    ``weight_kwargs``/``bias_kwargs``); ``preset`` (a key of PRESETS) fills the rest; without a preset,
-    ``bias`` defaults to zeros and normalization parameters get ones/zeros."""
+    ``weight_kwargs``/``bias_kwargs``); ``preset`` (a key of PRESETS) fills the rest;
+    normalization parameters get ones/zeros unless the preset has its own rule for them (T5's initializer_factor);
+    without a preset, ``bias`` defaults to zeros. A preset's rule is an (initializer, kwargs) pair or a function of
+    the Param giving one, or None for a parameter it does not know (e.g. a bare nn.Parameter whose name it does
+    not recognize), which is then left to ``strict``."""
     if preset is not None:
         preset = check_choice("preset", preset, tuple(PRESETS))
     if preset is None and weight is None:
@@ -192,13 +362,15 @@ def plan(params, *, seed: int, weight=None, bias=None, preset=None, key_by="posi
             rule = (weight, weight_kwargs or {})
         elif p.role in BIAS_ROLES and bias is not None:
             rule = (bias, bias_kwargs or {})
-        elif p.role in NORM_RULES:
-            rule = NORM_RULES[p.role]
         elif preset is not None and p.role in PRESETS[preset]:
             rule = PRESETS[preset][p.role]
             if preset == "keras" and p.role == "rnn_bias" and p.info.get("forget_gate"):
                 h = p.info["hidden"]
                 post = (h, 2 * h, 1.0)                   # Keras's unit_forget_bias
+        elif p.role in NORM_RULES:
+            rule = NORM_RULES[p.role]
+        if callable(rule):
+            rule = rule(p)                               # a rule that does not know this parameter gives None
         if rule is None:
             missing.append(p)
             continue

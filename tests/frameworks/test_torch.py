@@ -566,7 +566,7 @@ def test_review_edges():
 
 def test_preset_model_refuses_hf_models_with_their_own_init():
     transformers = pytest.importorskip("transformers", reason="transformers is not installed")
-    t5 = transformers.T5Model(transformers.T5Config(d_model=16, d_ff=32, num_layers=1, num_heads=2, d_kv=8,
-                                                    vocab_size=50))
-    with pytest.raises(ValueError, match="T5PreTrainedModel._init_weights overrides"):
-        pt.initialize(t5, preset="model", seed=0)
+    vit = transformers.ViTModel(transformers.ViTConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                                       intermediate_size=32, image_size=16, patch_size=8))
+    with pytest.raises(ValueError, match="ViTPreTrainedModel._init_weights overrides"):
+        pt.initialize(vit, preset="model", seed=0)
