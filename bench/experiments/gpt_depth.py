@@ -4,8 +4,8 @@ GPT-2 (Radford et al. 2019) and Megatron-LM scale the residual branches' output 
 attention and of the MLP) by 1/√(2L) so the residual stream's variance does not grow with depth; the claim
 tested: at the same learning rate the depth-scaled model trains more stably (fewer loss spikes, no divergence)
 and at least as well. The model: Hugging Face ``GPT2LMHeadModel`` (pre-LayerNorm), ``n_layer`` 8, width 128,
-4 heads, context 32, batch 16, 300 steps, dropout 0, on a character-level text generated here (a seeded grammar of sentences,
-simple arithmetic and lists: no text can be downloaded; its entropy is low, so the loss goes well below 1).
+4 heads, context 32, batch 16, 300 steps, dropout 0, on a character-level text generated here (a seeded
+grammar of sentences, simple arithmetic and lists: no text can be downloaded).
 
 - "scaled": ``pyjinit.torch.apply_scheme(model, "depth_scaled", std=0.02)``: every weight N(0, 0.02²), c_proj
   N(0, (0.02/√(2·8))²), biases 0, LayerNorm 1/0 (this is Hugging Face GPT-2's own init);
@@ -37,7 +37,7 @@ INITS = ("scaled", "unscaled")
 NOUNS = "cat dog bird fox owl horse river stone tree lamp ship king queen child baker farmer".split()
 ADJS = "red small old quiet bright green heavy quick lazy brave tall".split()
 VERBS = "sees finds follows carries paints watches builds leaves".split()
-ADVS = "slowly today again quietly at night by the sea".split(" ")
+ADVS = ["slowly", "today", "again", "quietly"]
 
 
 def make_text(n_chars: int, seed: int = 0) -> str:
@@ -49,7 +49,7 @@ def make_text(n_chars: int, seed: int = 0) -> str:
         k = r.random()
         if k < 0.5:
             s = (f"the {r.choice(ADJS)} {r.choice(NOUNS)} {r.choice(VERBS)} the {r.choice(ADJS)} "
-                 f"{r.choice(NOUNS)}{' ' + r.choice(['slowly', 'today', 'again', 'quietly']) if r.random() < .5 else ''}.")
+                 f"{r.choice(NOUNS)}{' ' + r.choice(ADVS) if r.random() < .5 else ''}.")
         elif k < 0.8:
             a, b = r.randint(0, 49), r.randint(0, 49)
             s = f"{a} plus {b} is {a + b}."

@@ -43,7 +43,7 @@ fans of one projection, and a scale for v applies to its last third of rows. Bia
 >>> import torch, pyjinit.torch as pt
 >>> from pyjinit.schemes.modules import ResidualNet
 >>> net = pt.apply_scheme(ResidualNet(784, 64, 50, 10, variant="fixup"), "fixup", seed=0)
->>> float(net.blocks[0].fc2.weight.abs().max()), float(net.head.weight.abs().max())
+>>> net.blocks[0].fc2.weight.abs().max().item(), net.head.weight.abs().max().item()
 (0.0, 0.0)
 """
 from __future__ import annotations

@@ -136,7 +136,8 @@ def test_deepnorm_constants_match_the_paper():
 
 def test_deepnet_beta_on_the_right_parameters():
     d, ff, n = 64, 128, 6
-    t = nn.Transformer(d_model=d, nhead=4, num_encoder_layers=n, num_decoder_layers=n, dim_feedforward=ff, batch_first=True)
+    t = nn.Transformer(d_model=d, nhead=4, num_encoder_layers=n, num_decoder_layers=n, dim_feedforward=ff,
+                       batch_first=True)
     pt.apply_scheme(t, "deepnet", seed=2)
     be, bd = 0.87 * 6 ** (-5 / 16), 72 ** -0.25                    # 0.4970, 0.3433
     xav = lambda fi, fo: math.sqrt(2 / (fi + fo))                    # noqa: E731
@@ -159,7 +160,8 @@ def test_deepnet_beta_on_the_right_parameters():
 
 def test_t_fixup_scales():
     d, ff, n = 64, 128, 6
-    t = nn.Transformer(d_model=d, nhead=4, num_encoder_layers=n, num_decoder_layers=n, dim_feedforward=ff, batch_first=True)
+    t = nn.Transformer(d_model=d, nhead=4, num_encoder_layers=n, num_decoder_layers=n, dim_feedforward=ff,
+                       batch_first=True)
     pt.apply_scheme(t, "t_fixup", seed=4)
     uni = lambda fi, fo: math.sqrt(6 / (fi + fo)) / math.sqrt(3)     # noqa: E731  (Xavier uniform's std)
     enc, dec = 0.67 * 6 ** -0.25, 54 ** -0.25                        # 0.4281, 0.3680
