@@ -5,4 +5,9 @@ the framework-neutral rules live here, and `pyjinit.torch` applies them to PyTor
 Modules: `roles` (role, depth and branch inference), `residual` (depth-scaled, Fixup, T-Fixup, ReZero/SkipInit,
 DeepNet), `mup` (μP), `conv` (delta-orthogonal), `zero` (ZerO), `mimetic` (mimetic attention).
 Nothing here imports torch at import time.
+
+Residual schemes on a PyTorch model: ``pyjinit.torch.apply_scheme(model, "fixup", seed=0, roles=None)``
+(schemes: depth_scaled, fixup, t_fixup, rezero, skipinit, deepnet; ``roles=`` path patterns for models whose
+blocks pyjinit does not recognize); reference modules with Fixup's scalars, ReZero gates and DeepNorm's α:
+`modules` (imports torch).
 """
