@@ -324,9 +324,13 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
       ``pyjinit.inits.plan.PRESETS``). "torch" is each module's own ``reset_parameters`` — which is *not* what many
       models do at construction (torch.nn.Transformer applies xavier_uniform_ to every matrix afterwards,
       torchvision and Hugging Face models run their own init); ``"model"`` is the model's own construction-time
-      init for the families pyjinit recognizes (``model_preset``: torch.nn.Transformer, Hugging Face GPT-2 and
-      other Hugging Face models), an error for others; "hf" / "hf-gpt2" are Hugging Face's ``_init_weights``
-      (N(0, initializer_range), GPT-2's c_proj N(0, initializer_range/√(2 n_layer))). "torch" reproduces each module's own
+      init for the families pyjinit recognizes (``model_preset``: torch.nn.Transformer, Hugging Face GPT-2, LLaMA,
+      BERT, T5 and other models keeping the generic ``_init_weights``, torchvision ResNet/MobileNetV3/ViT, timm
+      ViT, torchtitan llama3, Megatron GPT), an error naming the class for others; the library presets "hf",
+      "hf-gpt2", "hf-llama", "hf-bert", "hf-t5", "timm-vit", "torchvision-resnet", "torchvision-mobilenetv3",
+      "torchvision-vit", "torchtitan-llama3", "megatron" reproduce those libraries' own init per parameter
+      (docs/frameworks.md lists each rule: e.g. GPT-2's c_proj N(0, initializer_range/√(2 n_layer)), T5's
+      q N(0, f/√(d_model d_kv)), torchtitan's wo N(0, 0.02/√(2 (layer_id + 1))) truncated). "torch" reproduces each module's own
       ``reset_parameters`` (kaiming_uniform a=√5 weight and U(±1/√fan_in) bias; Bilinear U(±1/√in1);
       Embedding N(0, 1) with the padding row zero; RNNs U(±1/√hidden); MultiheadAttention xavier_uniform and
       zero biases); "keras": glorot_uniform weights, orthogonal recurrent weights, zero biases but an LSTM's

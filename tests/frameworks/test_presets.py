@@ -214,7 +214,9 @@ def test_torchvision_models_own_init(vision, module, factory):
     make = lambda: getattr(tv[module], factory)(weights=None)  # noqa: E731
     ours, theirs = _both(make)
     _compare(ours, theirs)
-    plain = pt.initialize(make(), preset="torch", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")        # ViT's class_token/pos_embedding: no torch rule, left as they are
+        plain = pt.initialize(make(), preset="torch", seed=0, strict=False)
     assert _mismatches(plain, theirs)
 
 
