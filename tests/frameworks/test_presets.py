@@ -16,9 +16,10 @@ transformers and timm come from PyPI (timm with --no-deps: its declared torchvis
 torchvision's compiled ops are built against a torch other than the CPU wheel and do not load: .ci/run installs
 torchvision 0.28.0 (torch 2.13's) with --no-deps into ~/.cache/pyjinit-torchvision, and `_torchvision_models` imports
 its model modules (the real ResNet, MobileNetV3, VisionTransformer classes) without the package __init__ that
-registers the ops. torchtitan (not on PyPI) and Megatron-Core (needs a model-parallel runtime) are not installed:
-their presets are checked against the formulas of their source (torchtitan/models/llama3/model/model.py,
-megatron/core/utils.py) on models with their parameter names, built here, and say so.
+registers the ops. Megatron-Core (0.16.1, --no-deps into ~/.cache/pyjinit-megatron) runs on the CPU with a
+one-process gloo group, in a subprocess. torchtitan is not on PyPI: its preset is checked against the formulas of
+its source (torchtitan/models/llama3/model/model.py) on a model with its parameter names, built here; the Megatron
+formulas are checked the same way too, for machines without megatron-core.
 """
 import importlib
 import importlib.machinery
@@ -306,6 +307,57 @@ def test_megatron_init_method_normal_and_scaled():
         assert _std_off(layer.mlp.linear_fc2.weight, 0.01) > 5
         assert not layer.mlp.linear_fc2.bias.any()
     assert _std_off(m.embedding.word_embeddings.weight, 0.01) < 5 and _std_off(m.output_layer.weight, 0.01) < 5
+
+
+MEGATRON_DIR = os.environ.get("PYJINIT_MEGATRON", os.path.expanduser("~/.cache/pyjinit-megatron"))
+_MEGATRON = r"""
+import json, os, sys, tempfile, warnings
+import torch
+warnings.simplefilter("ignore")
+torch.set_num_threads(1)
+torch.distributed.init_process_group("gloo", init_method="file://" + tempfile.mktemp(), rank=0, world_size=1)
+from megatron.core import parallel_state
+parallel_state.initialize_model_parallel(1, 1)
+from megatron.core.models.gpt.gpt_layer_specs import get_gpt_layer_local_spec
+from megatron.core.models.gpt.gpt_model import GPTModel
+from megatron.core.transformer.transformer_config import TransformerConfig
+import pyjinit.torch as pt
+import test_presets as T
+cfg = TransformerConfig(num_layers=3, hidden_size=64, num_attention_heads=4, use_cpu_initialization=True,
+                        init_method_std=float(sys.argv[1]))
+make = lambda: GPTModel(config=cfg, transformer_layer_spec=get_gpt_layer_local_spec(), vocab_size=256,
+                        max_sequence_length=32)
+ours, theirs = T._both(make)
+print(json.dumps({"preset": pt.model_preset(theirs), "bad": T._mismatches(ours, theirs),
+                  "proj": float(ours.decoder.layers[0].mlp.linear_fc2.weight.detach().std())}))
+torch.distributed.destroy_process_group()
+"""
+
+
+@pytest.mark.slow
+def test_megatron_is_megatron_cores_own_init():
+    """Megatron-Core's GPTModel (local layer spec, CPU initialization, 3 layers, sigma 0.01): every parameter matches
+    its own init (init_method_normal / scaled_init_method_normal). In a subprocess: Megatron needs a
+    torch.distributed process group and its model-parallel state, which must not leak into this process."""
+    import json
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    have = importlib.util.find_spec("megatron") is not None or os.path.isdir(os.path.join(MEGATRON_DIR, "megatron"))
+    if not have:
+        pytest.skip(f"megatron-core is not installed (.ci/run installs it with --no-deps into {MEGATRON_DIR})")
+    env = {**os.environ, "PYJINIT_BACKEND": "numpy",
+           "PYTHONPATH": os.pathsep.join([MEGATRON_DIR, root, here, os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", _MEGATRON, "0.01"], capture_output=True, text=True, env=env,
+                         timeout=600)
+    if run.returncode != 0 and "megatron" in run.stderr and "ModuleNotFoundError" in run.stderr:
+        pytest.skip("megatron-core does not import here: " + run.stderr.strip().splitlines()[-1])
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["preset"] == "megatron"
+    assert out["bad"] == []
+    assert abs(out["proj"] / (0.01 / math.sqrt(6)) - 1) < 5 / math.sqrt(2 * 64 * 256)
 
 
 # --- preset="model" refusals, every preset writable, the zero-element warning -----------------------------------------
