@@ -300,10 +300,14 @@ def _megatron_weight(p: Param):
     return "normal", {"std": std}
 
 
+def _t5_norm(p: Param):
+    """T5: T5LayerNorm's weight = initializer_factor"""
+    return "constant", {"value": _t5_factor(p)}
+
+
 PRESETS["hf-llama"] = {**_HF}                     # LlamaPreTrainedModel keeps the generic _init_weights
 PRESETS["hf-bert"] = {**_HF, "param": _bert_param}
-PRESETS["hf-t5"] = {**_HF, "weight": _t5_weight, "embedding": _t5_embedding,
-                    "norm_scale": lambda p: ("constant", {"value": _t5_factor(p)})}
+PRESETS["hf-t5"] = {**_HF, "weight": _t5_weight, "embedding": _t5_embedding, "norm_scale": _t5_norm}
 PRESETS["timm-vit"] = {**PRESETS["torch"], "weight": _timm_weight, "bias": _timm_bias, "param": _timm_param}
 PRESETS["torchvision-resnet"] = {**PRESETS["torch"], "weight": _tv_conv_relu}
 PRESETS["torchvision-mobilenetv3"] = {**PRESETS["torch"], "weight": _tv_mobilenet_weight, "bias": ZEROS}
