@@ -110,6 +110,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--out", default=None, help="folder of the results JSON (default docs/results/schemes)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     q = args.quick
@@ -138,12 +139,12 @@ def main(argv=None):
                       "n_train": len(d[0]), "metric": "training loss (2048 fixed training images) after the run",
                       "seeds": list(seeds), "torch_threads": 1, "quick": q},
            "sweep": sweep, "best_log2_lr": best, "coord_check": cc, "seconds": time.time() - t0}
-    res = ROOT / "docs" / "results" / "schemes"
+    res = Path(args.out) if args.out else ROOT / "docs" / "results" / "schemes"
     res.mkdir(parents=True, exist_ok=True)
     path = res / f"mup{'_quick' if q else ''}.json"
     path.write_text(json.dumps(out, indent=1))
     print("best log2 lr:", best)
-    print("wrote", path.relative_to(ROOT))
+    print("wrote", path)
     if not q:
         figure(out, ROOT / "docs" / "figures" / "schemes_mup.png")
     return out

@@ -10,4 +10,10 @@ Residual schemes on a PyTorch model: ``pyjinit.torch.apply_scheme(model, "fixup"
 (schemes: depth_scaled, fixup, t_fixup, rezero, skipinit, deepnet; ``roles=`` path patterns for models whose
 blocks pyjinit does not recognize); reference modules with Fixup's scalars, ReZero gates and DeepNorm's α:
 `modules` (imports torch).
+
+Width, convolution and attention schemes on a PyTorch model (also exported by ``pyjinit.torch``):
+``mup.mup_init_(model, base, seed=0)`` and ``mup.mup_param_groups(model, base, lr=1e-3)`` (μP against a base-width
+copy of the model), ``conv.delta_orthogonal_(model, seed=0)`` (every Conv with out >= in; the core initializer is
+``pyjinit.init("delta_orthogonal", shape)``), ``zero.zero_(model)`` (ZerO: deterministic identity/Hadamard),
+``mimetic.mimetic_(model, seed=0)`` (every ``nn.MultiheadAttention``).
 """

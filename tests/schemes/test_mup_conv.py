@@ -267,3 +267,36 @@ def test_mup_coordinate_check_flat_across_widths_sp_grows():
     assert np.all(np.abs(np.log(mu[:, 2] / mu[0, 2])) < math.log(1.4))
     assert sp[-1, 2] / sp[0, 2] > 3 and sp[-1, 1] / sp[0, 1] > 1.6                 # SP: grows with width
     assert np.all(np.diff(sp[:, 2]) > 0)
+
+
+# ---------------------------------------------------------------- the experiments' smoke modes
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["delta_orthogonal", "mup"])
+def test_experiment_quick_mode_runs(script, tmp_path):
+    """bench/experiments/<script>.py --quick end to end (real MNIST, tiny sizes): it writes its JSON with the
+    fields the docs quote. Skipped without torch or MNIST."""
+    pytest.importorskip("torch")
+    import importlib.util
+    from pathlib import Path
+
+    from pyjinit.training.datasets import load_mnist
+
+    try:
+        load_mnist()
+    except Exception as e:                                                         # no MNIST offline: nothing to run
+        pytest.skip(f"MNIST is not available: {e}")
+    path = Path(__file__).resolve().parents[2] / "bench" / "experiments" / f"{script}.py"
+    spec = importlib.util.spec_from_file_location(f"_exp_{script}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = mod.main(["--quick", "--out", str(tmp_path)])
+    import json
+    saved = json.loads((tmp_path / f"{script}_quick.json").read_text())
+    assert saved["config"]["quick"] is True
+    if script == "mup":
+        assert set(saved["best_log2_lr"]) == {"sp", "mup"}
+        assert saved["sweep"]["sp"]["32"] == saved["sweep"]["mup"]["32"]          # at the base width μP is SP
+    else:
+        assert {r["init"] for r in out["runs"]} == {"delta_orthogonal", "he", "xavier"}
+        assert all(0 <= r["final_test_acc"] <= 1 for r in out["runs"])
