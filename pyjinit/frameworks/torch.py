@@ -343,8 +343,11 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
       parameter j of layer l draws from ``param_key(seed, l, j)`` (see the module docstring), so equivalent
       models in every framework get the same values; ``key_by="name"``: from ``name_key(seed, path)``, the
       parameter's path in the model (``"layers.5.attn.wq.weight"``), which survives splitting the model into
-      pipeline stages or changing other layers. Either way the values do not depend on the device, the dtype
-      or the order of calls. The presets and rules are the planner's (``pyjinit.inits.plan``).
+      pipeline stages or changing other layers. Either way the values do not depend on the device or the order
+      of calls. They depend on the precision (docs/stream.md §3): float16/bfloat16 parameters get the float32
+      values rounded, float64 ones draw float64 values from the same key, other numbers (truncated normals,
+      computed in float64, excepted: there float32 is float64 rounded). The presets and rules are the planner's
+      (``pyjinit.inits.plan``).
     - ``backend``: where values are made, as in ``init_``: None/"torch" on each parameter's own device (no host
       copy), "numpy"/"julia"/"auto" on the host.
     - Tied parameters (one tensor in several modules, e.g. GPT-2's ``wte`` and ``lm_head``) are made once, by the

@@ -16,28 +16,6 @@ from .validate import check_choice
 BACKENDS = ("auto", "julia", "numpy")
 _said_why = False
 
-THREADS_ENV = "PYJINIT_NUM_THREADS"
-
-
-def env_threads():
-    """$PYJINIT_NUM_THREADS as a thread count (the NumPy backend's fill threads, stream.threads), or None when it
-    is unset or empty (then every CPU the process may use). Anything else than an integer >= 1 ("0", "abc",
-    "-2", "1.5") is a UsageError (a ValueError) naming the variable and the allowed values, never ignored.
-
-    >>> n = env_threads(); n is None or n >= 1
-    True
-    """
-    v = os.environ.get(THREADS_ENV, "").strip()
-    if not v:
-        return None
-    if v.isdigit() and int(v) >= 1:
-        return int(v)
-    from ..support.messages import UsageError
-
-    raise UsageError(f"{THREADS_ENV} must be an integer >= 1 (the NumPy backend's threads; unset or empty: every "
-                     f"CPU this process may use), got {v!r}")
-
-
 def choose_backend(backend) -> str:
     """'julia' or 'numpy' for a requested backend (None means $PYJINIT_BACKEND, else 'auto')."""
     global _said_why

@@ -170,12 +170,32 @@ def inner_bound(dtype: np.dtype, bound: float, up: bool):
 
 # --- distributions: n values in logical order ------------------------------------------------------
 
+THREADS_ENV = "PYJINIT_NUM_THREADS"
+
+
+def env_threads():
+    """$PYJINIT_NUM_THREADS as a thread count (the NumPy backend's fill threads, stream.threads), or None when it
+    is unset or empty (then every CPU the process may use). Anything else than an integer >= 1 ("0", "abc",
+    "-2", "1.5") is a UsageError (a ValueError) naming the variable and the allowed values, never ignored.
+
+    >>> n = env_threads(); n is None or n >= 1
+    True
+    """
+    v = os.environ.get(THREADS_ENV, "").strip()
+    if not v:
+        return None
+    if v.isdigit() and int(v) >= 1:
+        return int(v)
+    from ..support.messages import UsageError
+
+    raise UsageError(f"{THREADS_ENV} must be an integer >= 1 (the NumPy backend's threads; unset or empty: every "
+                     f"CPU this process may use), got {v!r}")
+
+
 def threads() -> int:
     """Threads the NumPy backend fills large arrays with: PYJINIT_NUM_THREADS, else every CPU this process may
     use. Values never depend on it (each chunk is a function of the seed and its element indices). A value that
-    is not a count >= 1 is an error naming the variable (backend.env_threads)."""
-    from .backend import env_threads
-
+    is not a count >= 1 is an error naming the variable (env_threads)."""
     n = env_threads()
     if n is not None:
         return n
