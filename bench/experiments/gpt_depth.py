@@ -18,6 +18,7 @@ A *spike*: a step whose loss exceeds the lowest loss so far by more than 0.5 nat
 per excursion); *diverged*: a non-finite loss, or a final loss (mean of the last 20 steps) above 2.5 nats.
 
     python bench/experiments/gpt_depth.py           # docs/results/schemes/residual_gpt_depth.json + figure
+    python bench/experiments/gpt_depth.py --layers 24 --width 64 --lrs 3e-3 1e-2 --tag _24layers
     python bench/experiments/gpt_depth.py --quick   # a smoke test
 """
 from __future__ import annotations
@@ -132,7 +133,8 @@ def main():
         ap.add_argument("--layers", type=int, default=8), ap.add_argument("--width", type=int, default=128),
         ap.add_argument("--ctx", type=int, default=32), ap.add_argument("--batch", type=int, default=16),
         ap.add_argument("--steps", type=int, default=300),
-        ap.add_argument("--lrs", type=float, nargs="+", default=[3e-3, 1e-2, 3e-2])))
+        ap.add_argument("--lrs", type=float, nargs="+", default=[3e-3, 1e-2, 3e-2]),
+        ap.add_argument("--tag", default="", help="suffix of the result and figure names (e.g. _24layers)")))
     torch = common.setup(1)
     if a.quick:
         a.layers, a.width, a.ctx, a.batch, a.steps, a.seeds, a.lrs = 2, 32, 16, 4, 5, 1, [1e-3]
@@ -166,7 +168,7 @@ def main():
               "optimizer": "AdamW(0.9, 0.95), no warmup, no clipping", "quick": a.quick, "model": "GPT2LMHeadModel"}
     result = {"experiment": "char GPT: depth-scaled vs unscaled c_proj init at the same LR", "config": config,
               "summary": summary, "runs": runs, "seconds": round(time.perf_counter() - t0, 1)}
-    path = common.save(result, "residual_gpt_depth_quick" if a.quick else "residual_gpt_depth", a.out)
+    path = common.save(result, "residual_gpt_depth_quick" if a.quick else f"residual_gpt_depth{a.tag}", a.out)
     print("wrote", path)
     if not a.no_figure and not a.quick:
         def smooth(ls, w=10):
@@ -174,7 +176,7 @@ def main():
             return [[i + w, sum(pts[i:i + w]) / w] for i in range(0, len(pts) - w + 1, w)]
         groups = {f"{i} lr {lr:g}": [smooth(r["losses"]) for r in runs if r["init"] == i and r["lr"] == lr]
                   for lr in a.lrs for i in INITS}
-        fig = common.plot_curves(groups, common.FIGURES / "schemes_residual_gpt_depth.png", logy=True,
+        fig = common.plot_curves(groups, common.FIGURES / f"schemes_residual_gpt_depth{a.tag}.png", logy=True,
                                  title=f"char GPT-2 ({a.layers} layers, width {a.width}): depth-scaled vs unscaled "
                                        f"c_proj, {a.seeds} seeds")
         print("wrote", fig)

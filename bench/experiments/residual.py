@@ -12,6 +12,9 @@ the batch order).
 - "fixup": ``variant="fixup"`` (scalar biases and multiplier), ``apply_scheme(net, "fixup")``;
 - "rezero": ``variant="rezero"`` (a zero gate per block), ``apply_scheme(net, "rezero")`` (He elsewhere).
 
+Then He alone at ``--he-lrs`` (default 1e-3 ... 1e-6, one epoch each, every seed): whether a smaller learning
+rate rescues it.
+
     python bench/experiments/residual.py            # the result: docs/results/schemes/residual.json + figure
     python bench/experiments/residual.py --quick    # a smoke test (seconds)
 """
@@ -53,7 +56,8 @@ def main():
     a = common.args(__doc__.splitlines()[0], lambda ap: (
         ap.add_argument("--depth", type=int, default=50), ap.add_argument("--width", type=int, default=64),
         ap.add_argument("--lr", type=float, default=0.03), ap.add_argument("--epochs", type=int, default=5),
-        ap.add_argument("--n-train", type=int, default=20000)))
+        ap.add_argument("--n-train", type=int, default=20000),
+        ap.add_argument("--he-lrs", type=float, nargs="*", default=[1e-3, 1e-4, 1e-5, 1e-6])))
     torch = common.setup(1)
     if a.quick:
         a.depth, a.width, a.epochs, a.n_train, a.seeds = 8, 16, 1, 512, 1
@@ -68,6 +72,16 @@ def main():
             runs.append({"init": init, "seed": seed, **stats, **r})
             print(f"{init:7s} seed {seed}: test acc {r['test_acc']}, diverged {r['diverged']}, init logits std "
                   f"{stats['logits_std']}, {r['seconds']} s", flush=True)
+    # He at smaller learning rates (1 epoch each): does any learning rate rescue it?
+    sweep = []
+    for lr in ([] if a.quick else a.he_lrs):
+        for seed in range(a.seeds):
+            torch.manual_seed(seed)
+            r = common.train_classifier(build("he", a.width, a.depth, seed), data, epochs=1, lr=lr, seed=seed)
+            sweep.append({"lr": lr, "seed": seed, "test_acc": r["test_acc"], "diverged": r["diverged"],
+                          "steps": r["steps"], "final_train_loss": r["curve"][-1][1] if r["curve"] else None})
+            print(f"he lr {lr:g} seed {seed}: test acc {r['test_acc']}, diverged {r['diverged']} after "
+                  f"{r['steps']} steps", flush=True)
     summary = {}
     for init in INITS:
         rs = [r for r in runs if r["init"] == init]
@@ -78,7 +92,7 @@ def main():
               "n_train": a.n_train, "n_test": len(data[2]), "seeds": a.seeds, "quick": a.quick,
               "optimizer": "SGD", "normalization": "none"}
     result = {"experiment": "residual MLP without normalization: He vs Fixup vs ReZero", "config": config,
-              "summary": summary, "runs": runs, "seconds": round(time.perf_counter() - t0, 1)}
+              "summary": summary, "runs": runs, "he_lr_sweep": sweep, "seconds": round(time.perf_counter() - t0, 1)}
     name = "residual_quick" if a.quick else "residual"
     path = common.save(result, name, a.out)
     print("wrote", path)
