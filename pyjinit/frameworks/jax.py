@@ -50,6 +50,9 @@ def _host_dtype(dtype) -> str:
 
 
 _DTYPES = ("float16", "bfloat16", "float32", "float64")
+_COMPLEX = ("complex64", "complex128")
+_TRUNC_STD = 0.87962566103423978           # std of N(0, 1) truncated to (-2, 2) (JAX, Keras)
+_COMPLEX_TRUNC_STD = 0.95311164380491208   # std of a complex standard normal with |z| truncated at 2 (JAX)
 
 
 def _check_dtype(dtype):
@@ -59,32 +62,127 @@ def _check_dtype(dtype):
     return dt
 
 
+def _as_dtype(dtype):
+    """`dtype` (None: JAX's default float dtype, float64 under jax_enable_x64) as JAX holds it: float64 and
+    complex128 become float32 and complex64 without jax_enable_x64, as in every JAX array constructor."""
+    if dtype is None:
+        return jnp.dtype(jax.dtypes.canonicalize_dtype(jnp.float64))
+    try:
+        dt = jnp.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a NumPy/JAX dtype, got {fmt(dtype)}") from None
+    return jnp.dtype(jax.dtypes.canonicalize_dtype(dt))
+
+
 def _keras_layout(a, nd: int):
     """A PyTorch-order (out, in, *kernel) array in the Flax/Keras layout (*kernel, in, out)."""
     return a if nd < 2 else jnp.transpose(a, tuple(range(2, nd)) + (1, 0))
 
 
-def _orthogonal(key4, dims: tuple, gain: float, dtype):
-    """docs/stream.md §5 in JAX: the stream's normals (float64 for float64, else float32) as rows x cols, QR of the
-    tall orientation (jnp.linalg.qr), the Haar sign fix, times gain; equal to the NumPy backend to QR rounding."""
+def _normals(key4, n: int, work, complex_: bool):
+    """n standard normals of the stream (elements 0..n-1); complex: element k is (x_2k + i x_2k+1) / sqrt(2)
+    from the stream's elements 2k and 2k+1 (docs/stream.md §5b), E|z|^2 = 1 as jax.random.normal's."""
     from . import jax_sampler
 
+    if not complex_:
+        return jax_sampler.sample("normal", {"mean": 0.0, "std": 1.0}, key4, 0, n, work)
+    x = jax_sampler.sample("normal", {"mean": 0.0, "std": 1.0}, key4, 0, 2 * n, work)
+    return jax.lax.complex(x[0::2], x[1::2]) * jnp.asarray(1 / math.sqrt(2), work)
+
+
+def _orthogonal(key4, dims: tuple, gain: float, dtype):
+    """docs/stream.md §5 in JAX: the stream's normals (float64 for float64, else float32) as rows x cols, QR of the
+    tall orientation (jnp.linalg.qr), the Haar sign fix, times gain; equal to the NumPy backend to QR rounding.
+    A complex dtype: complex normals (§5b), the phase fix d / |d| of R's diagonal (Haar on the unitary group)."""
+    dt = jnp.dtype(dtype)
+    cplx = jnp.issubdtype(dt, jnp.complexfloating)
     rows, cols = dims[0], math.prod(dims[1:])
-    work = jnp.float64 if jnp.dtype(dtype) == jnp.float64 else jnp.float32
+    work = (jnp.float64 if dt in (jnp.float64, jnp.complex128) else jnp.float32)
     if rows == 0 or cols == 0:
         return jnp.zeros(dims, dtype)
-    m = jax_sampler.sample("normal", {"mean": 0.0, "std": 1.0}, key4, 0, rows * cols, work).reshape(rows, cols)
+    m = _normals(key4, rows * cols, work, cplx).reshape(rows, cols)
     q, r = jnp.linalg.qr(m.T if rows < cols else m)
-    q = q * jnp.where(jnp.diagonal(r) < 0, -1.0, 1.0).astype(work)      # Haar sign fix; sign(0) := +1
+    d = jnp.diagonal(r)
+    if cplx:
+        mag = jnp.abs(d)
+        q = q * jnp.where(mag == 0, 1.0, d / jnp.where(mag == 0, 1.0, mag))
+    else:
+        q = q * jnp.where(d < 0, -1.0, 1.0).astype(work)      # Haar sign fix; sign(0) := +1
     if rows < cols:
         q = q.T
     return (q * jnp.asarray(gain, work)).reshape(dims).astype(dtype)
 
 
+def _delta(key4, dims: tuple, gain: float, dtype):
+    """delta_orthogonal_init in JAX: zeros but the centre tap (k - 1) // 2 of every kernel dimension, which is
+    orthogonal((out, in), gain) of the same key."""
+    centre = tuple((k - 1) // 2 for k in dims[2:])
+    return jnp.zeros(dims, dtype).at[(slice(None), slice(None)) + centre].set(
+        _orthogonal(key4, dims[:2], gain, dtype))
+
+
+def _delta_func():
+    return getattr(api, "delta_orthogonal_init", None)
+
+
+def _constant_value(func, args):
+    """The fill value of a constant initializer (zeros, ones, constant), else None."""
+    if func is api.zeros_init:
+        return 0
+    if func is api.ones_init:
+        return 1
+    if func is api.constant_init:
+        return args.get("value", 0)
+    return None
+
+
 def _make_is_none(name: str, shape: tuple, kw: dict) -> bool:
     """Whether `name` has no JAX form (sparse, identity, Flux's identity): made on the host."""
     func, _ = resolve(name, shape, {**kw, "layout": "keras"})
-    return func not in api._RUN_NAMES and func is not api.orthogonal_init
+    return func not in api._RUN_NAMES and func is not api.orthogonal_init and func is not _delta_func()
+
+
+def _complex(name: str, shape: tuple, key, dtype, kw: dict):
+    """A complex `dtype` as JAX defines it for the jax.*/flax.* names, the values from the stream (docs/stream.md
+    §5b): normal (jax.normal, variance_scaling 'normal'): std (x + iy) / sqrt(2); variance_scaling 'uniform': the
+    uniform disk, r = sqrt(2 u), theta = 2 pi v, times sqrt(variance); 'truncated_normal': modulus truncated at 2,
+    r = sqrt(-log(1 - (1 - e^-4) u)), theta = 2 pi v, times sqrt(variance) / 0.95311164380491208; (u, v) the
+    stream's uniforms 2k and 2k+1 of element k; orthogonal and delta_orthogonal: Haar unitary (complex normals,
+    QR, phase fix); zeros/ones/constant: filled. jax.uniform and jax.truncated_normal refuse complex, as JAX."""
+    from . import jax_sampler
+
+    qualified = name.split(".")[0] in ("jax", "flax")
+    base = name.split(".", 1)[-1]
+    if not qualified or base in ("uniform", "truncated_normal"):
+        why = ("as jax.random" if qualified else "complex values are defined for the jax.*/flax.* names")
+        raise ValueError(f"dtype must be a float dtype ({', '.join(_DTYPES)}) for {name} ({why}); got {dtype.name}")
+    dims = torch_shape(shape, "keras")
+    func, args = resolve(name, shape, {**kw, "layout": "keras"})
+    own = {k: v for k, v in args.items() if k not in COMMON}
+    if func is api.orthogonal_init or func is _delta_func():
+        g = check_real("gain", own.get("gain", 1.0))
+        if func is api.orthogonal_init:
+            if len(dims) < 2:
+                raise ValueError(f"orthogonal needs at least 2 dimensions, got dimensions {fmt(dims)}")
+            return _keras_layout(_orthogonal(key, dims, g, dtype), len(dims))
+        return _keras_layout(_delta(key, dims, g, dtype), len(dims))
+    d = numpy_backend.draw_of(api._RUN_NAMES[func], dims, **own)
+    n = math.prod(dims)
+    work = jnp.float64 if dtype == jnp.complex128 else jnp.float32
+    if d.kind == "constant":                      # a zero fan: zeros, as the real draw
+        return jnp.full(shape, d.params["value"], dtype)
+    if d.kind == "normal":
+        z = _normals(key, n, work, True) * jnp.asarray(d.params["std"], work)
+    else:
+        u = jax_sampler.sample("uniform", {"low": 0.0, "high": 1.0}, key, 0, 2 * n, work)
+        theta = jnp.asarray(2 * math.pi, work) * u[1::2]
+        if d.kind == "uniform":                   # variance_scaling 'uniform': bound sqrt(3 var)
+            r, sd = jnp.sqrt(2 * u[0::2]), d.params["high"] / math.sqrt(3)
+        else:                                     # variance_scaling 'truncated_normal': std sqrt(var) / 0.8796...
+            t = jnp.asarray(1 - math.exp(-4.0), work) * u[0::2]
+            r, sd = jnp.sqrt(-jnp.log1p(-t)), d.params["std"] * _TRUNC_STD / _COMPLEX_TRUNC_STD
+        z = jax.lax.complex(r * jnp.cos(theta), r * jnp.sin(theta)) * jnp.asarray(sd, work)
+    return _keras_layout(z.reshape(dims).astype(dtype), len(dims))
 
 
 def _make(name: str, shape: tuple, key, dtype, kw: dict):
@@ -93,6 +191,8 @@ def _make(name: str, shape: tuple, key, dtype, kw: dict):
     identity, Flux's identity: made on the host)."""
     from . import jax_sampler
 
+    if jnp.issubdtype(dtype, jnp.complexfloating):
+        return _complex(name, shape, key, dtype, kw)
     dims = torch_shape(shape, "keras")
     func, args = resolve(name, shape, {**kw, "layout": "keras"})
     own = {k: v for k, v in args.items() if k not in COMMON}
@@ -104,6 +204,9 @@ def _make(name: str, shape: tuple, key, dtype, kw: dict):
         if len(dims) < 2:
             raise ValueError(f"orthogonal needs at least 2 dimensions, got dimensions {fmt(dims)}")
         return _keras_layout(_orthogonal(key, dims, check_real("gain", own.get("gain", 1.0)), dtype), len(dims))
+    if func is _delta_func():
+        func(dims, **own)                           # the core's checks (3-D to 5-D, out >= in), on a NumPy draw
+        return _keras_layout(_delta(key, dims, check_real("gain", own.get("gain", 1.0)), dtype), len(dims))
     return None
 
 
@@ -125,39 +228,88 @@ def _hashable(kw: dict):
 
 def _check_arguments(name: str, kw: dict) -> None:
     """The arguments of `name` checked without a user's shape: on probe shapes of 2 to 5 dimensions, the error of
-    the first if none is accepted (a shape-only rule, such as torch.dirac's 3 to 5 dimensions, passes on one)."""
+    the first if none is accepted (a shape-only rule, such as torch.dirac's 3 to 5 dimensions, passes on one).
+    A resolved draw's own checks (a negative std, low > high) run too."""
     first = None
     for shape in ((4, 4), (3, 4, 4), (3, 3, 4, 4), (3, 3, 3, 4, 4)):
         try:
-            resolve(name, shape, {**kw, "layout": "keras"})
+            func, args = resolve(name, shape, {**kw, "layout": "keras"})
+            if func in api._RUN_NAMES:
+                own = {k: v for k, v in args.items() if k not in COMMON}
+                numpy_backend.draw_of(api._RUN_NAMES[func], torch_shape(shape, "keras"), **own)
             return
-        except ValueError as e:
+        except (ValueError, IndexError) as e:
             first = first or e
     raise first
 
 
-def initializer(name: str, **kw):
-    """``init(key, shape, dtype=jnp.float32)`` computing the pyjinit initializer ``name`` (any name of
-    ``pyjinit.initializers()``, with its keyword arguments) on Flax-layout shapes, seeded by the key's bits
-    (``key_seed``), as a pure JAX function: the stream's JAX sampler (``pyjinit.frameworks.jax_sampler``), so it
-    runs on the device, under ``jax.jit`` and ``jax.vmap``, in JAX's default 32-bit mode (float64 needs
-    ``jax_enable_x64``), with no host callback. Equal to ``pyjinit.init(name, shape, seed=key_seed(bits),
-    layout="keras")`` by the stream's contract (bitwise, except the documented 1-ulp cases of
-    jax_sampler; orthogonal to QR rounding). The arguments are checked when the initializer is made (on a
-    probe shape) and again, for the shape, when it is traced. Sparse and identity have no JAX form and go
-    through ``jax.pure_callback`` to the host.
+def _concrete(argname: str, v):
+    """A JAX or NumPy scalar argument as a Python number (JAX takes ``jnp.float32(2.0)``; pyjinit's checks and
+    its compiled-program cache need numbers). A traced value cannot be: make the initializer outside ``jit``."""
+    if isinstance(v, jax.core.Tracer):
+        raise TypeError(f"{argname} must be a concrete number when the initializer is made, got a traced value "
+                        "(make the initializer outside jax.jit; its result can be called inside)")
+    if isinstance(v, (jax.Array, np.ndarray, np.generic)) and np.ndim(v) == 0:
+        return np.asarray(v).item()
+    return v
+
+
+_JAX_CONSTANT = ("jax.constant", "flax.constant")
+
+
+def initializer(name: str, dtype=None, **kw):
+    """``init(key, shape, dtype=<the factory's dtype>, out_sharding=None)`` computing the pyjinit initializer
+    ``name`` (any name of ``pyjinit.initializers()``, with its keyword arguments) on Flax-layout shapes, seeded by
+    the key's bits (``key_seed``), as a pure JAX function: the stream's JAX sampler
+    (``pyjinit.frameworks.jax_sampler``), so it runs on the device, under ``jax.jit``, ``jax.vmap`` and
+    ``nnx.vmap``, with no host callback. Equal to ``pyjinit.init(name, shape, seed=key_seed(bits),
+    layout="keras")`` by the stream's contract (bitwise, except the documented 1-ulp cases of jax_sampler;
+    orthogonal to QR rounding). Sparse and identity have no JAX form and go through ``jax.pure_callback``.
+
+    As ``jax.nn.initializers``'s factories (JAX 0.10): ``dtype`` given here is the initializer's default dtype, a
+    dtype given at the call overrides it, and with neither it is JAX's default float dtype (float32; float64
+    under ``jax_enable_x64``; float64/complex128 without it are held as float32/complex64, as JAX does). Float
+    dtypes draw; complex dtypes draw complex values as JAX defines them for the ``jax.*``/``flax.*`` names
+    (``_complex``; docs/stream.md §5b); integer and bool dtypes fill zeros/ones/constant and are a ValueError for
+    a random initializer (as ``jax.random``). JAX/NumPy scalar arguments are taken (as numbers);
+    ``jax.constant``'s value may be any array ``jnp.full`` broadcasts. ``in_axis``/``out_axis``/``batch_axis``
+    work on any rank JAX accepts (a 0-D or 1-D shape with explicit axes). The arguments are checked when the
+    initializer is made (on probe shapes) and again, for the shape, when it is called or traced.
 
     >>> import jax, pyjinit.jax as pjx                                   # doctest: +SKIP
     >>> w = jax.jit(pjx.initializer("he"), static_argnums=(1,))(jax.random.key(0), (784, 128))   # doctest: +SKIP
     """
     check_name(name)
-    _check_arguments(name, kw)                           # bad arguments fail now, as a ValueError/TypeError
+    kw = {k: _concrete(k, v) for k, v in kw.items()}
+    factory_dtype = None if dtype is None else _as_dtype(dtype)
+    full = None
+    if name in _JAX_CONSTANT:
+        if "value" not in kw:
+            raise TypeError(f"{name} needs value")
+        if set(kw) - {"value"}:
+            raise TypeError(f"{name} takes value (and dtype); got {', '.join(sorted(set(kw) - {'value'}))}")
+        full = kw["value"]                           # JAX: jnp.full(shape, value, dtype), any broadcastable value
+        jnp.asarray(full)                            # not an array: a TypeError now
+    else:
+        _check_arguments(name, kw)                   # bad arguments fail now, as a ValueError/TypeError
 
-    def init_fn(key, shape, dtype=jnp.float32):
+    def init_fn(key, shape, dtype=factory_dtype, out_sharding=None):
         from . import jax_sampler
 
+        if out_sharding is not None:
+            raise NotImplementedError("out_sharding: use jax.jit(..., out_shardings=...) around the initializer "
+                                      "(docs/sharding.md)")
         shape = tuple(int(d) for d in shape)
-        dt = _check_dtype(dtype)
+        dt = _as_dtype(dtype)
+        if full is not None:
+            return jnp.full(shape, full, dt)
+        if dt.name not in _DTYPES and dt.name not in _COMPLEX:
+            func, args = resolve(name, shape, {**kw, "layout": "keras"})
+            value = _constant_value(func, args)
+            if value is None:
+                raise ValueError(f"dtype must be a float or complex dtype for the random initializer {name} "
+                                 f"(as jax.random); got {dt.name}")
+            return jnp.full(shape, value, dt)
         limbs = jax_sampler.key_words(_key_data(key))
         items = _hashable(kw)
         if limbs.ndim == 1 and items is not None:
@@ -217,6 +369,20 @@ def _layers(params) -> list:
     return out
 
 
+_NORM_NAME = re.compile(r"(norm|^ln(_|\d|$)|_ln(_|\d|$))", re.IGNORECASE)
+
+
+def _is_norm(path: tuple, leaves: dict) -> bool:
+    """Whether a layer's entries are a normalization's: it has a ``scale``, or (a scale-less norm, Flax's
+    ``use_scale=False``) it has no kernel or embedding and its name says norm (``LayerNorm_0``, ``BatchNorm_1``,
+    ``GroupNorm_0``, ``RMSNorm_0``, ``ln_f``, ``norm1``): its ``bias`` is then the norm's shift, not a bias."""
+    if "scale" in leaves:
+        return True
+    if "kernel" in leaves or "embedding" in leaves or not path:
+        return False
+    return bool(_NORM_NAME.search(str(path[-1])))
+
+
 def initialize(params, weight=None, bias=None, *, seed=None, preset=None, strict=True, weight_kwargs=None,
                bias_kwargs=None, key_by="position"):
     """A new Flax ``params`` tree (a dict; the input is not changed) with every kernel and embedding from
@@ -237,8 +403,11 @@ def initialize(params, weight=None, bias=None, *, seed=None, preset=None, strict
     seed = api.new_seed() if seed is None else seed
     described, arrays = [], {}
     for l, (path, leaves) in enumerate(_layers(params), start=1):
-        norm = "scale" in leaves
+        norm = _is_norm(path, leaves)
         for j, (k, v) in enumerate(leaves.items()):
+            if not (hasattr(v, "shape") and hasattr(v, "dtype")):
+                raise TypeError(f"params must be a tree of dicts of arrays (a Flax params dict); "
+                                f"{'/'.join(map(str, path + (k,)))} is a {type(v).__name__}")
             role = {"kernel": "weight", "embedding": "embedding", "scale": "norm_scale",
                     "bias": "norm_shift" if norm else "bias"}.get(k)
             p = Param("/".join(path + (k,)), l, j, role, "/".join(path) or "params", tuple(v.shape), "keras")

@@ -239,15 +239,31 @@ def _keras_args():
 
 
 def jax_fans(shape: tuple, in_axis=-2, out_axis=-1, batch_axis=()) -> tuple:
-    """jax.nn.initializers' _compute_fans of a JAX/Flax-layout shape: at least 2-D; the receptive field is
-    what the in, out and batch axes leave."""
-    if len(shape) <= 1:
-        raise ValueError(f"jax initializers need a shape of at least 2 dimensions (as JAX), got {fmt(tuple(shape))}")
+    """jax.nn.initializers' _compute_fans of a JAX/Flax-layout shape (JAX 0.10): an axis argument is an int or
+    a sequence of ints (their sizes multiplied); the receptive field is what the in, out and batch axes leave.
+    A 0-D or 1-D shape needs an explicit ``in_axis`` (the default -2 is refused, as JAX); an axis outside the
+    shape is an ``AxisError`` (a ValueError and an IndexError: JAX's is an IndexError)."""
+    from numpy.exceptions import AxisError
 
-    def size(ax):
-        return shape[ax] if isinstance(ax, int) else math.prod(shape[a] for a in ax)
+    if isinstance(in_axis, int) and in_axis == -2 and len(shape) <= 1:
+        raise ValueError(f"jax initializers need a shape of at least 2 dimensions with the default in_axis "
+                         f"(as JAX), got {fmt(tuple(shape))}: give in_axis (and out_axis) explicitly")
 
-    i, o, b = size(in_axis), size(out_axis), size(batch_axis)
+    def size(argname, ax):
+        axes = (ax,) if isinstance(ax, int) else ax
+        try:
+            axes = tuple(axes)
+        except TypeError:
+            axes = None
+        if axes is None or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+            raise TypeError(f"{argname} must be an int or a sequence of ints (as JAX), got {fmt(ax)}")
+        for a in axes:
+            if not -len(shape) <= a < len(shape):
+                raise AxisError(f"{argname} {a} is out of range for a shape of {len(shape)} dimensions "
+                                f"{fmt(tuple(shape))}")
+        return math.prod(shape[a] for a in axes)
+
+    i, o, b = size("in_axis", in_axis), size("out_axis", out_axis), size("batch_axis", batch_axis)
     rf = math.prod(shape) / i / o / b if i and o and b else 0
     return i * rf, o * rf
 
@@ -278,6 +294,11 @@ def _jax_args():
                  "lecun_uniform": (1.0, "fan_in", "uniform"),
                  "lecun_normal": (1.0, "fan_in", "truncated_normal")}.items():
         _own_args(f"jax.{n}", dict(axes), scaled(*a))
+    for alias, n in (("xavier_uniform", "glorot_uniform"), ("xavier_normal", "glorot_normal"),
+                     ("kaiming_uniform", "he_uniform"), ("kaiming_normal", "he_normal")):   # JAX's own aliases
+        func, fixed, _ = _REGISTRY[f"jax.{n}"]
+        _REGISTRY[f"jax.{alias}"] = (func, fixed, f"jax.nn.initializers.{alias} (= jax.nn.initializers.{n})")
+        _ARGS[f"jax.{alias}"] = _ARGS[f"jax.{n}"]
     _own_args("jax.normal", {"stddev": 1e-2}, lambda kw, s: {"std": kw["stddev"]})
     _own_args("jax.uniform", {"scale": 1e-2}, lambda kw, s: {"low": 0.0, "high": kw["scale"]})
     # stddev times a standard normal truncated to [lower, upper] (no variance correction, as JAX)
