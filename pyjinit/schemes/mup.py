@@ -74,9 +74,17 @@ def _shapes(base) -> dict:
 
 def classify(model, base) -> dict:
     """{path: MupParam} for every parameter of `model`, its infinite dimensions read against `base` (a base-width
-    model or ``{path: shape}``). ValueError naming the parameter when `base` lacks it or its rank differs."""
+    model or ``{path: shape}``). ValueError naming the parameter when `base` lacks it or its rank differs.
+    An ``nn.Embedding`` weight (vocab, dim) and a Hugging Face ``Conv1D`` weight (in, out) are read with their
+    out and in swapped, so an embedding is an ``input`` weight. (A readout tied to the embedding, GPT-2's
+    ``lm_head``, is the embedding's parameter: ``mup``'s ``MuSharedReadout`` divides its input in the forward
+    pass instead — a model part.)"""
     ref = _shapes(base)
     out = {}
+    flipped = set()                  # weights stored (in, out): nn.Embedding (vocab, dim), Hugging Face's Conv1D
+    for mpath, mod in model.named_modules():
+        if type(mod).__name__ in ("Embedding", "Conv1D") and getattr(mod, "weight", None) is not None:
+            flipped.add(f"{mpath}.weight" if mpath else "weight")
     for path, p in model.named_parameters():
         shape = tuple(p.shape)
         if path not in ref:
@@ -91,6 +99,8 @@ def classify(model, base) -> dict:
             out[path] = MupParam(path, "vector" if shape and m != 1 else "finite", 1.0, m)
             continue
         m_out, m_in = shape[0] / b[0], shape[1] / b[1]
+        if path in flipped:
+            m_out, m_in = m_in, m_out
         kind = {(True, True): "hidden", (True, False): "input", (False, True): "output",
                 (False, False): "finite"}[(m_out != 1, m_in != 1)]
         out[path] = MupParam(path, kind, m_in, m_out)

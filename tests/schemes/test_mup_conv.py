@@ -213,6 +213,8 @@ def test_mup_classify_init_and_param_groups():
     torch.optim.Adam(groups)                                                       # torch accepts them
     sgd = {g["mup"]: g["lr_mult"] for g in mup.mup_param_groups(model, base, lr=1.0, optimizer="sgd")}
     assert sgd == {"input": 8.0, "vector": 8.0, "hidden": 1.0, "output": 1 / 8, "finite": 1.0}
+    emb = lambda w: torch.nn.Sequential(torch.nn.Embedding(100, w), torch.nn.Linear(w, w))   # noqa: E731
+    assert {p: k.kind for p, k in mup.classify(emb(256), emb(32)).items()}["0.weight"] == "input"
     with pytest.raises(ValueError, match="base has no parameter '0.weight'"):
         mup.classify(model, {"x": (1,)})
     with pytest.raises(ValueError, match="lr must be a number > 0"):
