@@ -360,8 +360,8 @@ def flux_identity_init(shape, gain=1.0, shift=0, *, dtype=F32, seed=None, backen
     """Flux's ``identity_init(dims...; gain, shift)``: a vector is all zeros (Flux assumes a bias); a matrix
     is ``gain * I``; a kernel connects channel i to i (i < min(in, out)) at the centre tap ``(k - 1) // 2``
     (0-based: for an even k the *first* of the two middle taps, unlike ``identity_init``); ``shift`` then rolls
-    the array along Flux's first dimension (out for a matrix, the first kernel dimension for a kernel), as
-    Julia's ``circshift``. Deterministic: ``seed`` and ``backend`` are accepted and unused.
+    the array as Julia's ``circshift``: an integer along Flux's first dimension (out for a matrix, the first kernel
+    dimension for a kernel), a tuple along Flux's dimensions in order (at most one entry per dimension). Deterministic: ``seed`` and ``backend`` are accepted and unused.
 
     >>> flux_identity_init((2, 3), shift=1)
     array([[0., 1., 0.],
@@ -371,18 +371,21 @@ def flux_identity_init(shape, gain=1.0, shift=0, *, dtype=F32, seed=None, backen
     dims = torch_shape(check_dims(shape), lay)
     dt = check_dtype(dtype)
     g = float(gain)
-    if isinstance(shift, bool) or not isinstance(shift, int):
-        raise ValueError(f"shift must be an integer, got {fmt(shift)}")
+    shifts = (shift,) if not isinstance(shift, tuple) else shift      # Julia's circshift: an integer or a tuple
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in shifts) or len(shifts) > max(1, len(dims)):
+        raise ValueError(f"shift must be an integer or a tuple of at most {max(1, len(dims))} integers (one per "
+                         f"dimension, as Julia's circshift), got {fmt(shift)}")
     a = np.zeros(dims, dt)
     if len(dims) == 2:
         for i in range(min(dims)):
             a[i, i] = g
-        a = np.roll(a, shift, axis=0)
     elif len(dims) > 2:
         centre = tuple((k - 1) // 2 for k in dims[2:])
         for i in range(min(dims[0], dims[1])):
             a[(i, i) + centre] = g
-        a = np.roll(a, shift, axis=len(dims) - 1)      # Flux dims (k..., in, out): the first is PyTorch's last
+    if len(dims) >= 2:                 # Flux dim j: a matrix's (out, in) are PyTorch's; a kernel's (k..., in, out)
+        axes = [j if len(dims) == 2 else len(dims) - 1 - j for j in range(len(shifts))]   # PyTorch's reversed
+        a = np.roll(a, shifts, axis=axes)
     return from_torch(a, lay)
 
 

@@ -12,7 +12,7 @@ from . import api as I
 from .numpy_backend import scaled_dist
 from ..support.messages import near
 from typing import NamedTuple
-from .validate import check_choice, check_dims, fmt
+from .validate import check_choice, check_dims, check_nonneg, fmt
 
 _REGISTRY: dict = {}
 _ARGS: dict = {}            # framework names that take the framework's own arguments: name -> (spec, adapt)
@@ -96,7 +96,8 @@ def _frameworks():
                      ("truncated_normal", I.truncated_normal_init, {"lo": -2.0, "hi": 2.0}),
                      ("orthogonal", I.orthogonal_init, {}), ("sparse_init", I.sparse_init, {}),
                      ("identity_init", I.identity_init, {}), ("rand32", I.uniform_init, {}),
-                     ("randn32", I.normal_init, {}), ("zeros32", I.zeros_init, {}), ("ones32", I.ones_init, {})):
+                     ("randn32", I.normal_init, {}), ("zeros32", I.zeros_init, {}), ("ones32", I.ones_init, {}),
+                     ("lecun_normal", I.truncated_normal_init, {})):
         _add(f"flux.{n}", f, f"Flux.{n}", **fx)
     # JAX jax.nn.initializers.* (Flax uses these)
     for n, f, fx in (("lecun_normal", I.lecun_init, {"distribution": tn}),
@@ -342,6 +343,16 @@ def flux_fans(torch_shape: tuple) -> tuple:
     return torch_shape[1] * rf, torch_shape[0] * rf
 
 
+def flux_orthogonal_vector(shape, gain=1.0, *, dtype="float32", seed=None, backend=None, layout="torch"):
+    """Flux's ``orthogonal(n; gain)`` of a vector: the 1 x n orthogonal matrix (its one row of norm 1) as a
+    vector, times gain: ``orthogonal_init((1, n), gain)`` reshaped, i.e. gain * x / |x| for the stream's n
+    normals x (docs/stream.md §5)."""
+    dims = check_dims(shape)
+    if len(dims) != 1:
+        raise ValueError(f"flux_orthogonal_vector needs a 1-D shape, got dimensions {fmt(dims)}")
+    return I.orthogonal_init((1, dims[0]), gain, dtype=dtype, seed=seed, backend=backend).reshape(dims)
+
+
 def _flux_args():
     def glorot(dist):                     # variance gain² / fan_avg, as xavier_init (the same values in 2-D)
         return lambda kw, shape: _draw_of(kw["gain"] ** 2, sum(flux_fans(shape)) / 2, dist)
@@ -354,7 +365,17 @@ def _flux_args():
     _own_args("flux.kaiming_uniform", {"gain": math.sqrt(2)}, kaiming("uniform"))
     _own_args("flux.kaiming_normal", {"gain": math.sqrt(2)}, kaiming("normal"))
     _own_args("flux.truncated_normal", {"mean": 0.0, "std": 1.0, "lo": -2.0, "hi": 2.0}, lambda kw, s: dict(kw))
-    _own_args("flux.orthogonal", {"gain": 1.0}, lambda kw, s: {"gain": kw["gain"]})
+    def orthogonal(kw, shape):            # Flux: a vector (n,) is the 1 x n matrix: gain times a unit vector
+        if len(shape) == 1:
+            return Use(flux_orthogonal_vector, {"gain": kw["gain"]})
+        return {"gain": kw["gain"]}
+
+    _own_args("flux.orthogonal", {"gain": 1.0}, orthogonal)
+    # Flux.lecun_normal(dims...; gain = 1): Flux's truncated_normal with mean 0, std gain / sqrt(fan_in) (Flux's
+    # nfan) and its absolute bounds lo = -2, hi = 2
+    _own_args("flux.lecun_normal", {"gain": 1.0},
+              lambda kw, shape: {"mean": 0.0, "std": check_nonneg("gain", kw["gain"]) / math.sqrt(flux_fans(shape)[0])
+                                 if flux_fans(shape)[0] else 0.0, "lo": -2.0, "hi": 2.0})
 
     def sparse(kw, shape):
         sp = kw["sparsity"]

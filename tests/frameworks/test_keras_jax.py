@@ -352,3 +352,57 @@ def test_jax_initializer_accepts_shape_restricted_names():
     import pyjinit.jax as pjx
 
     pjx.initializer("torch.dirac")                     # 3-D to 5-D only: not refused on a probe shape
+
+
+def flux_identity_reference(flux_dims, gain, shifts):
+    """Flux's identity_init written from its source (src/utils.jl): a Flux-indexed array (k..., in, out) with gain
+    at (cld(k, 2)..., i, i), then circshift by `shifts` (a tuple: one per Flux dimension); returned in PyTorch
+    order (a kernel's dimensions reversed; a matrix (out, in) as it is)."""
+    a = np.zeros(flux_dims, np.float32)
+    centre = tuple((k + 1) // 2 - 1 for k in flux_dims[:-2])                     # cld(k, 2), 0-based
+    for i in range(min(flux_dims[-2:])):
+        a[centre + (i, i)] = gain
+    a = np.roll(a, shifts, axis=tuple(range(len(shifts))))
+    return a if a.ndim == 2 else a.transpose(tuple(reversed(range(a.ndim))))
+
+
+@pytest.mark.parametrize("flux_dims,shift", [((3, 3), (1, 1)), ((4, 3), (1, 2)), ((3, 3, 2, 2), (1, 0, 0, 1)),
+                                             ((4, 3, 2, 5), (0, 1)), ((3, 3, 3, 2, 2), (2,)), ((3, 3, 2, 2), 1)])
+def test_flux_identity_init_takes_a_tuple_shift(flux_dims, shift):
+    torch_dims = flux_dims if len(flux_dims) == 2 else tuple(reversed(flux_dims))
+    shifts = shift if isinstance(shift, tuple) else (shift,)
+    got = pj.init("flux.identity_init", torch_dims, gain=2.0, shift=shift)
+    assert np.array_equal(got, flux_identity_reference(flux_dims, 2.0, shifts))
+    with pytest.raises(ValueError, match="shift must be an integer or a tuple of at most"):
+        pj.init("flux.identity_init", torch_dims, shift=(1,) * (len(flux_dims) + 1))
+    with pytest.raises(ValueError, match="shift must be"):
+        pj.init("flux.identity_init", torch_dims, shift=1.5)
+
+
+def test_flux_orthogonal_of_a_vector_is_a_unit_vector_times_gain():
+    """Flux: orthogonal(n) reshapes the prod(dims[1:end-1]) x dims[end] = 1 x n orthogonal matrix: one row of
+    norm 1. Ours: gain * x / |x| for the stream's normals x (the (1, n) orthogonal draw)."""
+    v = pj.init("flux.orthogonal", (7,), gain=3.0, seed=2, dtype="float64")
+    assert v.shape == (7,) and abs(np.linalg.norm(v) - 3.0) < 1e-12
+    x = pj.init("normal", (7,), seed=2, dtype="float64")
+    assert np.allclose(v, 3.0 * x / np.linalg.norm(x), atol=1e-12)
+    assert np.array_equal(v, pj.orthogonal_init((1, 7), 3.0, seed=2, dtype="float64").ravel())
+    with pytest.raises(ValueError):
+        pj.init("orthogonal", (7,))                                     # the unqualified name keeps >= 2-D
+
+
+def test_flux_lecun_normal_is_fluxs():
+    """Flux.lecun_normal(dims...; gain = 1) = truncated_normal(dims...; mean = 0, std = gain / sqrt(fan_in)) with
+    Flux's absolute bounds [-2, 2] and Flux's nfan (a vector: fan_in 1)."""
+    from pyjinit.inits.registry import arguments
+
+    assert arguments("flux.lecun_normal") == {"gain": 1.0}
+    w = pj.init("flux.lecun_normal", (30, 20, 3), seed=5, gain=2.0)
+    ref = pj.init("flux.truncated_normal", (30, 20, 3), seed=5, mean=0.0, std=2.0 / math.sqrt(60), lo=-2.0, hi=2.0)
+    assert np.array_equal(w, ref)
+    v = pj.init("flux.lecun_normal", (5000,), seed=1)                   # std 1, truncated at +-2 (absolute)
+    assert np.abs(v).max() <= 2.0 and np.abs(v).max() > 1.95
+    # sd of the sample std <= 1 / sqrt(2 n) (kurtosis <= 3): 6 sigma = 0.06; N(0,1) truncated at +-2 has std 0.8796
+    assert abs(v.std() - 0.87962566) <= 6 / math.sqrt(2 * 5000)
+    with pytest.raises(ValueError, match="gain must be"):
+        pj.init("flux.lecun_normal", (3, 3), gain=-1.0)
