@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 import pyjinit.torch as pt  # noqa: E402
-from pyjinit.schemes.modules import ResidualBlock, ResidualNet, ReZero  # noqa: E402
+from pyjinit.schemes.modules import ResidualNet, ReZero  # noqa: E402
 from pyjinit.schemes.residual import deepnorm_constants, plan_scheme  # noqa: E402
 from pyjinit.schemes.roles import infer, summary  # noqa: E402
 
