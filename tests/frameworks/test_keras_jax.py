@@ -406,3 +406,53 @@ def test_flux_lecun_normal_is_fluxs():
     assert abs(v.std() - 0.87962566) <= 6 / math.sqrt(2 * 5000)
     with pytest.raises(ValueError, match="gain must be"):
         pj.init("flux.lecun_normal", (3, 3), gain=-1.0)
+
+
+def test_jinit_delta_orthogonal_and_flux_names_equal_pythons(julia):
+    """JInit (Julia, in a subprocess, as tests/inits/test_cross_backend.py) against the Python definitions:
+    delta_orthogonal's zero taps exactly and its centre tap to LAPACK rounding (stream.qr_tolerance), both
+    orthonormal; Flux's identity_init (tuple shifts) exactly; lecun_normal within 1 ulp (its truncated normal
+    uses log/exp); orthogonal of a vector to QR rounding."""
+    from pyjinit.inits import numpy_backend as nb
+    from pyjinit.inits.stream import qr_tolerance
+    from pyjinit.julia.process import Call, run_calls
+
+    delta = [Call("delta_orthogonal_init", s, d, 3 + k, {"gain": g}) for k, (s, d, g) in enumerate(
+        [((6, 4, 3), "float32", 1.0), ((8, 8, 3, 3), "float64", 1.5), ((5, 2, 3, 4, 3), "float32", 2.0),
+         ((4, 4, 2, 2), "float64", 1.0)])]
+    flux = [Call("flux_identity_init", (3, 3), "float32", 0, {"shift": (1, 2)}),
+            Call("flux_identity_init", (2, 2, 3, 4), "float32", 0, {"gain": 2.0, "shift": (1, 0, 0, 1)}),
+            Call("flux_identity_init", (5,), "float32", 0, {}),
+            Call("flux_lecun_normal", (30, 20), "float32", 7, {"gain": 2.0}),
+            Call("flux_lecun_normal", (8, 4, 3, 3), "float64", 8, {}),
+            Call("flux_orthogonal", (9,), "float64", 9, {"gain": 3.0})]
+    errors = [Call("delta_orthogonal_init", (4, 8, 3), "float32", 0, {}),
+              Call("flux_identity_init", (3, 3), "float32", 0, {"shift": (1, 2, 3)})]
+    res = run_calls(delta + flux + errors, julia=julia)
+    for c, jl in zip(delta, res[:len(delta)]):
+        py = nb.delta_orthogonal_init(c.shape, np.dtype(c.dtype), c.seed, **c.kwargs)
+        assert isinstance(jl, np.ndarray) and jl.shape == py.shape and jl.dtype == py.dtype, (c, jl)
+        assert np.array_equal(jl == 0, py == 0) and np.count_nonzero(py) == c.shape[0] * c.shape[1], c
+        assert np.abs(jl.astype(float) - py).max() <= qr_tolerance(np.dtype(c.dtype)), c
+        centre = jl[(slice(None), slice(None)) + tuple((k - 1) // 2 for k in c.shape[2:])].astype(float)
+        g = c.kwargs["gain"]
+        assert np.abs(centre.T @ centre - g * g * np.eye(c.shape[1])).max() < 1e-5, c
+    name = {"flux_identity_init": "flux.identity_init", "flux_lecun_normal": "flux.lecun_normal",
+            "flux_orthogonal": "flux.orthogonal"}
+    for c, jl in zip(flux, res[len(delta):len(delta) + len(flux)]):
+        py = pj.init(name[c.name], c.shape, seed=c.seed, dtype=c.dtype, **c.kwargs)
+        assert isinstance(jl, np.ndarray) and jl.shape == py.shape and jl.dtype == py.dtype, (c, jl)
+        if c.name == "flux_identity_init":
+            assert np.array_equal(jl, py), c
+        elif c.name == "flux_lecun_normal":
+            assert np.all(np.abs(jl - py) <= np.spacing(np.abs(py)) * (8 if c.dtype == "float64" else 1)), c
+        else:
+            assert np.abs(jl - py).max() <= qr_tolerance(np.dtype(c.dtype)), c
+    py_errors = []
+    for c in errors:
+        try:
+            (nb.delta_orthogonal_init(c.shape, np.dtype(c.dtype), c.seed) if c.name == "delta_orthogonal_init"
+             else pj.init("flux.identity_init", c.shape, **c.kwargs))
+        except ValueError as e:
+            py_errors.append(str(e))
+    assert res[len(delta) + len(flux):] == py_errors

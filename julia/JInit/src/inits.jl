@@ -195,9 +195,36 @@ function _identity_init(rng, ::Type{T}, dims::Dims; gain = 1, groups = 1, out = 
     return from_logical(v, dims, out)
 end
 
+"""
+    delta_orthogonal_init([rng], [T], dims...; gain = 1, seed)
+
+Delta-orthogonal convolution kernel (Xiao et al. 2018, arXiv:1806.05393), as `jax.nn.initializers.delta_orthogonal`
+and pyjinit's `delta_orthogonal_init`: Flux dims `(k..., in, out)`, 3 to 5 dimensions, `out >= in`; zero except
+the centre tap `(k - 1) ÷ 2` (0-based) of every kernel dimension, which holds `orthogonal_init(out, in; gain)`
+drawn from the same stream (its columns orthonormal: `W_c' W_c = gain² I`).
+
+```julia
+julia> W = delta_orthogonal_init(3, 3, 4, 8; seed = 0); c = W[2, 2, :, :]; c * c' ≈ I(4)
+true
+```
+"""
+function _delta_orthogonal_init(rng, ::Type{T}, dims::Dims; gain = 1, out = nothing) where {T}
+    check_real("gain", gain)
+    shape = torch_shape(dims)
+    length(shape) in (3, 4, 5) ||
+        throw(ArgumentError("delta_orthogonal needs a 3-D, 4-D or 5-D shape (out, in, *kernel), got dimensions $(fmt(shape))"))
+    shape[1] >= shape[2] ||
+        throw(ArgumentError("delta_orthogonal needs in <= out (fan_in <= fan_out, as JAX), got out = $(shape[1]), in = $(shape[2])"))
+    M = _orthogonal_init(rng, T, (shape[1], shape[2]); gain = gain)     # the (out, in) matrix, as PyTorch's
+    A = fill!(result_array(T, dims, out), zero(T))
+    centre = map(k -> (k - 1) ÷ 2 + 1, dims[1:end-2])
+    A[centre..., :, :] .= permutedims(M)                                   # Flux (k..., in, out)
+    return A
+end
+
 const INITIALIZERS = (:zeros_init, :ones_init, :constant_init, :uniform_init, :normal_init,
                       :truncated_normal_init, :variance_scaling_init, :xavier_init, :he_init, :lecun_init,
-                      :orthogonal_init, :sparse_init, :identity_init)
+                      :orthogonal_init, :sparse_init, :identity_init, :delta_orthogonal_init)
 
 for f in INITIALIZERS
     impl = Symbol(:_, f)
@@ -220,6 +247,63 @@ for (alias, f, distribution) in ((:xavier_uniform, :xavier_init, "uniform"), (:x
                                  (:he_uniform, :he_init, "uniform"), (:he_normal, :he_init, "normal"),
                                  (:lecun_uniform, :lecun_init, "uniform"), (:lecun_normal, :lecun_init, "normal"))
     @eval $alias(args...; kw...) = $f(args...; distribution = $distribution, kw...)
+end
+
+# Flux's own definitions where Flux differs from the names above (Flux 0.16, src/utils.jl), on Flux dims; the
+# Python names flux.lecun_normal, flux.orthogonal and flux.identity_init give the same values.
+function _flux_lecun_normal(rng, ::Type{T}, dims::Dims; gain = 1, out = nothing) where {T}
+    g = check_nonneg("gain", gain)
+    fan_in = length(dims) <= 1 ? 1 : nfan(dims...)[1]                    # Flux's nfan: a vector has fan_in 1
+    std = fan_in == 0 ? 0.0 : g / sqrt(Float64(fan_in))
+    return _truncated_normal_init(rng, T, dims; mean = 0.0, std = std, lo = -2.0, hi = 2.0, out = out)
+end
+
+function _flux_orthogonal(rng, ::Type{T}, dims::Dims; gain = 1, out = nothing) where {T}
+    length(dims) == 1 || return _orthogonal_init(rng, T, dims; gain = gain, out = out)
+    v = vec(_orthogonal_init(rng, T, (1, dims[1]); gain = gain))        # Flux: the 1 x n matrix, one unit row
+    return out === nothing ? v : copyto!(out, v)
+end
+
+function _flux_identity_init(rng, ::Type{T}, dims::Dims; gain = 1, shift = 0, out = nothing) where {T}
+    g = Float64(gain)
+    shifts = shift isa Tuple ? shift : (shift,)
+    (all(x -> x isa Integer && !(x isa Bool), shifts) && length(shifts) <= max(1, length(dims))) ||
+        throw(ArgumentError("shift must be an integer or a tuple of at most $(max(1, length(dims))) integers (one per dimension, as Julia's circshift), got $(fmt(shift))"))
+    A = fill!(Array{T}(undef, dims), zero(T))
+    if length(dims) == 2
+        for i in 1:minimum(dims)
+            A[i, i] = to_eltype(T, g)
+        end
+    elseif length(dims) > 2
+        centres = map(d -> cld(d, 2), dims[1:end-2])
+        for i in 1:min(dims[end-1], dims[end])
+            A[centres..., i, i] = to_eltype(T, g)
+        end
+    end
+    length(dims) >= 2 && (A = circshift(A, shifts))
+    return out === nothing ? A : copyto!(out, A)
+end
+
+"""
+    flux_lecun_normal([rng], [T], dims...; gain = 1, seed)
+    flux_orthogonal([rng], [T], dims...; gain = 1, seed)
+    flux_identity_init([rng], [T], dims...; gain = 1, shift = 0)
+
+Flux's `lecun_normal` (its `truncated_normal` with std `gain / sqrt(fan_in)` and absolute bounds ±2),
+`orthogonal` (a vector is the 1×n matrix: a unit vector times gain) and `identity_init` (centre `cld(k, 2)`,
+then `circshift(A, shift)` with an integer or a tuple), from JInit's stream; equal to pyjinit's `flux.*` names.
+"""
+const FLUX_NAMES = (:flux_lecun_normal, :flux_orthogonal, :flux_identity_init)
+
+for f in FLUX_NAMES
+    impl = Symbol(:_, f)
+    @eval begin
+        $f(rng::Random.AbstractRNG, ::Type{T}, dims::Integer...; kw...) where {T} =
+            $impl(rng, check_eltype(T), check_dims(dims); kw...)
+        $f(rng::Random.AbstractRNG, dims::Integer...; kw...) = $f(rng, Float32, dims...; kw...)
+        $f(::Type{T}, dims::Integer...; seed = nothing, kw...) where {T} = $f(default_stream(seed), T, dims...; kw...)
+        $f(dims::Integer...; seed = nothing, kw...) = $f(default_stream(seed), Float32, dims...; kw...)
+    end
 end
 
 """

@@ -526,6 +526,37 @@ end
     end
 end
 
+@testset "delta orthogonal and Flux's own names (lecun_normal, orthogonal of a vector, identity_init shift)" begin
+    for dims in ((3, 4, 6), (3, 3, 4, 4), (3, 2, 3, 5, 5), (4, 4, 2, 3))
+        W = delta_orthogonal_init(Float64, dims...; gain = 1.5, seed = 2)
+        c = W[map(k -> (k - 1) ÷ 2 + 1, dims[1:end-2])..., :, :]          # (in, out)
+        @test c * c' ≈ 2.25 * I(dims[end-1]) atol = 1e-12                 # W_c' W_c = gain² I_in (out >= in)
+        @test count(!iszero, W) == count(!iszero, c)                       # every other tap exactly zero
+        @test c' == orthogonal_init(Float64, dims[end], dims[end-1]; gain = 1.5, seed = 2)
+    end
+    @test_throws ArgumentError delta_orthogonal_init(4, 4; seed = 0)                   # 3 to 5 dimensions
+    @test_throws ArgumentError delta_orthogonal_init(3, 8, 4; seed = 0)                # in > out
+    v = flux_orthogonal(Float64, 7; gain = 3.0, seed = 2)
+    @test size(v) == (7,) && abs(norm(v) - 3) < 1e-12
+    x = normal_init(Float64, 7; seed = 2)
+    @test v ≈ 3 .* x ./ norm(x) atol = 1e-12
+    @test flux_orthogonal(5, 3; seed = 1) == orthogonal_init(5, 3; seed = 1)
+    @test flux_lecun_normal(20, 30; gain = 2.0, seed = 4) ==
+          truncated_normal_init(20, 30; mean = 0.0, std = 2.0 / sqrt(30), lo = -2.0, hi = 2.0, seed = 4)
+    w = flux_lecun_normal(5000; seed = 1)                                  # fan_in 1: std 1 truncated at ±2
+    @test maximum(abs, w) <= 2
+    @test_throws ArgumentError flux_lecun_normal(3, 3; gain = -1.0)
+    E = Matrix{Float32}(I, 3, 4)
+    @test flux_identity_init(3, 4) == E && flux_identity_init(3, 4; shift = (1, 2)) == circshift(E, (1, 2))
+    K = flux_identity_init(3, 3, 2, 2; gain = 2)
+    @test K[2, 2, 1, 1] == 2 && K[2, 2, 2, 2] == 2 && count(!iszero, K) == 2
+    @test flux_identity_init(3, 3, 2, 2; shift = (1, 0, 0, 1)) == circshift(flux_identity_init(3, 3, 2, 2), (1, 0, 0, 1))
+    @test flux_identity_init(4, 4, 1, 1)[2, 2, 1, 1] == 1                # cld(4, 2) = 2: the first middle tap
+    @test flux_identity_init(5) == zeros(Float32, 5)
+    @test_throws ArgumentError flux_identity_init(3, 3; shift = (1, 2, 3))
+    @test_throws ArgumentError flux_identity_init(3, 3; shift = 1.5)
+end
+
 # Flux training: runs where Julia >= 1.9 has Flux in the environment (juliacall's, or
 # `julia --project=<env with JInit and Flux>`); Debian's Julia 1.5 never loads the extension.
 if VERSION >= v"1.9" && Base.find_package("Flux") !== nothing
