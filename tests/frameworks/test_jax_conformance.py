@@ -297,6 +297,7 @@ def test_delta_orthogonal_refuses_what_jax_refuses():
 
 # --- jit, vmap, nnx.vmap ---------------------------------------------------------------------------------------
 
+@pytest.mark.slow                     # ~30 s on 2 shared cores: 4 names x (eager, jit, vmap) compiles
 def test_jit_and_vmap_give_the_eager_values():
     keys = jax.random.split(KEY, 3)
     for name, shape, dt in (("jax.he_normal", (5, 4), jnp.float32), ("jax.he_uniform", (5, 4), jnp.complex64),
