@@ -14,12 +14,14 @@ PKG = Path(__file__).resolve().parents[1] / "pyjinit"
 
 # Layers of subpackages: a module may import its own subpackage and the layers below it. Modules directly in
 # pyjinit/ (the public names, the CLI, the `pyjinit.torch`-style entry points) sit on top and may import any.
-LAYERS = {"julia": 0, "inits": 1, "support": -1, "frameworks": 2, "scale": 2, "training": 3}
+LAYERS = {"julia": 0, "inits": 1, "support": -1, "frameworks": 2, "scale": 2, "training": 3, "schemes": 3}
 # Optional dependencies and the only modules that may import them.
 OPTIONAL = {"matplotlib": {"pyjinit.training.plots"}, "juliacall": {"pyjinit.julia.bridge"},
             "juliapkg": {"pyjinit.julia.bridge"}, "tqdm": {"pyjinit.support.progress"}, "dask": {"pyjinit.scale.dask"}, "zarr": {"pyjinit.scale.dask"},
-            "threadpoolctl": {"pyjinit.training.blas"}, "distributed": set(), "torch": {"pyjinit.frameworks.torch", "pyjinit.frameworks.torch_sampler"}, "keras": {"pyjinit.frameworks.keras"},
-            "jax": {"pyjinit.frameworks.jax", "pyjinit.frameworks.jax_sampler"}, "flax": set()}
+            "threadpoolctl": {"pyjinit.training.blas"}, "distributed": set(), "torch": {"pyjinit.frameworks.torch", "pyjinit.frameworks.torch_sampler",
+                                                                 # the schemes that act on PyTorch modules
+                                                                 *(f"pyjinit.schemes.{m}" for m in ("conv", "mimetic", "modules", "mup", "residual", "zero"))}, "keras": {"pyjinit.frameworks.keras"},
+            "jax": {"pyjinit.frameworks.jax", "pyjinit.frameworks.jax_sampler", "pyjinit.frameworks.jax_shard"}, "flax": set()}
 
 
 def module_name(path: Path, root: Path) -> str:

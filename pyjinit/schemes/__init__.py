@@ -16,4 +16,8 @@ Width, convolution and attention schemes on a PyTorch model (also exported by ``
 copy of the model), ``conv.delta_orthogonal_(model, seed=0)`` (every Conv with out >= in; the core initializer is
 ``pyjinit.init("delta_orthogonal", shape)``), ``zero.zero_(model)`` (ZerO: deterministic identity/Hadamard),
 ``mimetic.mimetic_(model, seed=0)`` (every ``nn.MultiheadAttention``).
+
+May import: `pyjinit.inits` and `pyjinit.frameworks` (the PyTorch adapter's fill, draw and describe helpers);
+torch only inside the functions that act on a PyTorch model (`modules` at import time: it defines nn.Modules);
+never pyjinit.training or Julia.
 """
