@@ -107,28 +107,38 @@ def _rule_text(rule) -> str:
 
 
 def _presets() -> dict:
-    """{preset: {role: rule in words}} from pyjinit.inits.plan.PRESETS (the one table of presets)."""
-    from .inits.plan import PRESETS
+    """{preset: {"rule", "reference", "roles": {role: rule in words} or None}} from pyjinit.inits.plan: PRESET_DOCS
+    (every preset in words) and PRESETS (its rules per role; None for "model", which chooses one of them)."""
+    from .inits.plan import PRESET_DOCS, PRESETS
 
-    return {name: {role: _rule_text(rule) for role, rule in roles.items()} for name, roles in PRESETS.items()}
+    return {name: {**doc._asdict(), "roles": {role: _rule_text(rule) for role, rule in PRESETS[name].items()}
+                   if name in PRESETS else None} for name, doc in PRESET_DOCS.items()}
 
 
 def _schemes() -> dict:
-    """What pyjinit.schemes exports, {name: description}, without importing torch: its SCHEMES table if it has
-    one, else the names of its __all__ (each with the first docstring line of the object, when it has one)."""
-    import pyjinit.schemes as sch
+    """{scheme: {"formula", "reference", "call"}} from pyjinit.schemes.SCHEMES (which does not import torch)."""
+    from .schemes import SCHEMES
 
-    table = getattr(sch, "SCHEMES", None)
-    if isinstance(table, dict):
-        return {str(k): (v if isinstance(v, str) else _first_line(v)) for k, v in table.items()}
-    if isinstance(table, (list, tuple)):
-        return {str(k): "" for k in table}
-    return {n: _first_line(getattr(sch, n, None)) for n in getattr(sch, "__all__", ())}
+    return {name: doc._asdict() for name, doc in SCHEMES.items()}
 
 
-def _first_line(obj) -> str:
-    doc = (getattr(obj, "__doc__", None) or "").strip() if obj is not None and not isinstance(obj, str) else ""
-    return doc.splitlines()[0] if doc else ""
+def _print_entries(entries: dict, first: str, more: tuple) -> None:
+    """`  name: <first field>` and then each field of `more` on its own lines, wrapped at 110 columns."""
+    import textwrap
+
+    def say(text, indent, rest):
+        _print(textwrap.fill(text, 110, initial_indent=indent, subsequent_indent=rest, break_on_hyphens=False))
+
+    for name, d in entries.items():
+        say(d[first], f"  {name}: ", " " * 6)
+        for k in more:
+            say(d[k], f"      {k}: ", " " * 8)
+
+
+def _print(text: str) -> None:
+    """print, with "?" for the signs (√, σ, α) that stdout's encoding lacks (a Windows console, a pipe in cp1252)."""
+    enc = getattr(sys.stdout, "encoding", None) or "utf-8"
+    print(text.encode(enc, "replace").decode(enc))
 
 
 def _cmd_list(args) -> int:
@@ -154,18 +164,15 @@ def _cmd_list(args) -> int:
             print(f"{k:<{w0}}  {a:<{w1}}  {d}")
         print("\nEvery initializer also takes dtype=, seed=, backend= and layout= (pyjinit.init(name, shape, ...)).")
     if what in ("all", "presets"):
-        print("\npresets (whole models: pyjinit.torch/keras/jax.initialize(model, preset=NAME)); rule per role:")
-        for name, roles in _presets().items():
-            print(f"  {name}: " + "; ".join(f"{r} {t}" for r, t in roles.items() if r in ("weight", "bias", "embedding")))
+        _print("\npresets (whole models: pyjinit.torch/keras/jax.initialize(model, preset=NAME)), each with its rule "
+               "and the\nlibrary code it reproduces (σ: the config's initializer_range / init_method_std, 0.02 by "
+               "default; L: the\nnumber of blocks; biases 0 and norms 1/0 unless said; `list presets --json` adds the "
+               "rule per role):")
+        _print_entries(_presets(), "rule", ("reference",))
     if what in ("all", "schemes"):
-        sch = _schemes()
-        if sch:
-            print("\nschemes (pyjinit.schemes):")
-            w = max(map(len, sch))
-            for k, d in sch.items():
-                print(f"  {k:<{w}}  {d}".rstrip())
-        elif what == "schemes":
-            print("no schemes are exported by pyjinit.schemes yet")
+        _print("\nschemes (pyjinit.schemes; PyTorch models), each with its formula, paper and call (L: residual blocks, "
+               "m: weight\nlayers per residual branch; docs/initializers.md):")
+        _print_entries(_schemes(), "formula", ("reference", "call"))
     return 0
 
 

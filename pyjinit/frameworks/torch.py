@@ -329,8 +329,8 @@ def initialize(model, weight=None, bias=None, *, seed=None, preset=None, strict=
       ViT, torchtitan llama3, Megatron GPT), an error naming the class for others; the library presets "hf",
       "hf-gpt2", "hf-llama", "hf-bert", "hf-t5", "timm-vit", "torchvision-resnet", "torchvision-mobilenetv3",
       "torchvision-vit", "torchtitan-llama3", "megatron" reproduce those libraries' own init per parameter
-      (docs/frameworks.md lists each rule: e.g. GPT-2's c_proj N(0, initializer_range/√(2 n_layer)), T5's
-      q N(0, f/√(d_model d_kv)), torchtitan's wo N(0, 0.02/√(2 (layer_id + 1))) truncated). "torch" reproduces each module's own
+      (docs/initializers.md and ``python -m pyjinit list presets`` list each rule: e.g. GPT-2's c_proj
+      N(0, initializer_range/√(2 n_layer)), T5's q N(0, f/√(d_model d_kv)), torchtitan's wo N(0, 0.02/√(2 (layer_id + 1))) truncated). "torch" reproduces each module's own
       ``reset_parameters`` (kaiming_uniform a=√5 weight and U(±1/√fan_in) bias; Bilinear U(±1/√in1);
       Embedding N(0, 1) with the padding row zero; RNNs U(±1/√hidden); MultiheadAttention xavier_uniform and
       zero biases); "keras": glorot_uniform weights, orthogonal recurrent weights, zero biases but an LSTM's

@@ -315,6 +315,91 @@ PRESETS["torchvision-vit"] = {**PRESETS["torch"], "weight": _tv_vit_weight, "bia
                               "param": _tv_vit_param}
 PRESETS["torchtitan-llama3"] = {**PRESETS["torch"], "weight": _titan_weight, "embedding": ("normal", {})}
 PRESETS["megatron"] = {"weight": _megatron_weight, "bias": ZEROS, "embedding": _hf_normal}
+
+
+class PresetDoc(NamedTuple):
+    """A preset in words: its ``rule`` (the formula per parameter) and the ``reference`` it reproduces (the
+    library source it copies)."""
+    rule: str
+    reference: str
+
+
+# Every preset in words: what `python -m pyjinit list presets` prints and docs/initializers.md states (checked by
+# tests/inits/test_docs_tables.py). "model" is not a table of rules but the choice of one of them (pyjinit.torch).
+# σ = the config's initializer_range / init_method_std (0.02 by default), L = the number of blocks; biases 0 and
+# norms 1/0 unless said otherwise.
+PRESET_DOCS = {
+    "torch": PresetDoc(
+        "Linear/Conv* weight kaiming_uniform_(a=√5) = U(±1/√fan_in), bias U(±1/√fan_in); Bilinear U(±1/√in1); "
+        "Embedding N(0, 1) (padding row 0); RNN/LSTM/GRU U(±1/√hidden); MultiheadAttention in_proj xavier_uniform_, "
+        "biases 0, bias_k/bias_v xavier_normal_; norms 1/0",
+        "each torch.nn module's own reset_parameters (PyTorch 2.13: Linear, Conv*, Bilinear, Embedding, RNNBase, "
+        "MultiheadAttention)"),
+    "keras": PresetDoc(
+        "kernels glorot_uniform = U(±√(6/(fan_in+fan_out))); recurrent kernels orthogonal; biases 0, LSTM forget-gate "
+        "bias 1; Embedding U(±0.05); attention glorot_uniform",
+        "Keras 3.15 layer defaults (Dense, Conv, SimpleRNN/LSTM/GRU unit_forget_bias, Embedding, MultiHeadAttention)"),
+    "flux": PresetDoc(
+        "every weight glorot_uniform = U(±√(6/(fan_in+fan_out))), recurrent ones too; biases 0; Embedding N(0, 1)",
+        "Flux 0.16 layer constructors (Dense, Conv, RNN/LSTM/GRU init=glorot_uniform, Embedding randn32)"),
+    "flax": PresetDoc(
+        "kernels lecun_normal = truncated normal with variance 1/fan_in; recurrent kernels orthogonal; biases 0; "
+        "Embed N(0, 1/features)",
+        "Flax linen defaults (Dense/Conv kernel_init lecun_normal, LSTMCell recurrent orthogonal, Embed "
+        "variance_scaling(1, fan_in, normal, out_axis=0))"),
+    "model": PresetDoc(
+        "the model's own construction-time init: one of the presets below, chosen from the model's class "
+        "(torch.nn.Transformer: torch-transformer; Hugging Face GPT-2, LLaMA, BERT, T5, others with the generic "
+        "_init_weights: hf-gpt2, hf-llama, hf-bert, hf-t5, hf; torchvision ResNet, MobileNetV3, ViT; timm ViT; "
+        "torchtitan llama3; Megatron GPTModel; plain torch.nn: torch); any other model is a ValueError naming its "
+        "class",
+        "pyjinit.torch.model_preset (PyTorch models only)"),
+    "hf": PresetDoc(
+        "Linear, Conv, Embedding N(0, σ) (padding row 0); LSTM xavier_uniform_; MultiheadAttention torch's",
+        "transformers PreTrainedModel._init_weights"),
+    "hf-gpt2": PresetDoc(
+        "as hf; c_proj (attention and MLP) N(0, σ/√(2L))",
+        "transformers GPT2PreTrainedModel._init_weights (GPT-2's scaled residual init)"),
+    "torch-transformer": PresetDoc(
+        "torch, then xavier_uniform_ = U(±√(6/(fan_in+fan_out))) on every parameter of 2 or more dimensions",
+        "torch.nn.Transformer._reset_parameters"),
+    "hf-llama": PresetDoc(
+        "as hf; LlamaRMSNorm 1",
+        "transformers LlamaPreTrainedModel (the generic PreTrainedModel._init_weights)"),
+    "hf-bert": PresetDoc(
+        "as hf; cls.predictions.bias 0",
+        "transformers BertPreTrainedModel._init_weights"),
+    "hf-t5": PresetDoc(
+        "f = initializer_factor: q N(0, f/√(d_model·d_kv)); k, v N(0, f/√d_model); o N(0, f/√(n_heads·d_kv)); wi, "
+        "wi_0, wi_1 N(0, f/√d_model); wo N(0, f/√d_ff); shared and an untied lm_head N(0, f); "
+        "relative_attention_bias N(0, f/√d_model); QA/classification heads N(0, f/√d_model); T5LayerNorm f",
+        "transformers T5PreTrainedModel._init_weights"),
+    "timm-vit": PresetDoc(
+        "Linear trunc_normal_(std=0.02) (torch's absolute cut ±2), bias 0; pos_embed trunc_normal_(std=0.02); "
+        "cls_token, reg_token N(0, 1e-6); patch Conv2d torch's default",
+        "timm VisionTransformer.init_weights mode '' (init_weights_vit_timm; the jax/moco modes are not reproduced)"),
+    "torchvision-resnet": PresetDoc(
+        "Conv2d kaiming_normal_(mode='fan_out', nonlinearity='relu') = N(0, 2/(c_out·k²)); BatchNorm 1/0; fc "
+        "torch's default",
+        "torchvision ResNet.__init__ (zero_init_residual=False)"),
+    "torchvision-mobilenetv3": PresetDoc(
+        "Conv2d kaiming_normal_(mode='fan_out') = N(0, 2/(c_out·k²)), bias 0; Linear N(0, 0.01), bias 0; "
+        "BatchNorm 1/0",
+        "torchvision MobileNetV3.__init__"),
+    "torchvision-vit": PresetDoc(
+        "conv_proj trunc_normal_(std=√(1/fan_in)), bias 0; class_token 0; pos_embedding N(0, 0.02); MLP Linear "
+        "xavier_uniform_, bias N(0, 1e-6); attention torch's MultiheadAttention; heads.head 0",
+        "torchvision VisionTransformer / Encoder / MLPBlock"),
+    "torchtitan-llama3": PresetDoc(
+        "tok_embeddings N(0, 1); wq, wk, wv, w1 trunc_normal_(std=0.02); wo, w2, w3 trunc_normal_(std="
+        "0.02/√(2(layer_id+1))) (0.02/√(2L) with depth_init=False); output trunc_normal_(std=dim^-½, a=-3std, "
+        "b=3std); RMSNorm 1",
+        "torchtitan llama3 Transformer.init_weights (depth_init=True)"),
+    "megatron": PresetDoc(
+        "every weight and embedding N(0, σ); linear_proj/linear_fc2 (legacy dense/dense_4h_to_h) N(0, σ/√(2L)); "
+        "biases 0",
+        "Megatron-LM init_method_normal(σ) / scaled_init_method_normal(σ, L)"),
+}
 FRAMEWORK_PRESETS = ("torch", "keras", "flux", "flax")   # the frameworks' layer defaults (layer_init, JInit's twin)
 # Normalization layers in every preset and without one: scale and running variance 1, shift and running mean 0.
 NORM_RULES = {"norm_scale": ONES, "stat_var": ONES, "norm_shift": ZEROS, "stat_mean": ZEROS}

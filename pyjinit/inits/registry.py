@@ -12,7 +12,7 @@ from . import api as I
 from .numpy_backend import scaled_dist
 from ..support.messages import near
 from typing import NamedTuple
-from .validate import check_choice, check_dims, check_nonneg, fmt
+from .validate import check_choice, check_dims, check_nonneg, check_real, fmt
 
 _REGISTRY: dict = {}
 _ARGS: dict = {}            # framework names that take the framework's own arguments: name -> (spec, adapt)
@@ -163,11 +163,12 @@ def _torch_args():
 
     def sparse(kw, shape):
         _torch_needs_2d("sparse", shape, 2, 2)
-        sp = kw["sparsity"]
-        # torch zeroes ceil(sparsity * rows) rows of every column: beyond 1 that is every row, as sparsity 1
-        if isinstance(sp, (int, float)) and not isinstance(sp, bool) and sp > 1:
-            sp = 1.0
-        return {"sparsity": sp, "std": kw["std"]}
+        # torch zeroes ceil(sparsity * rows) rows of every column: beyond 1 that is every row, as sparsity 1. NaN and
+        # ±inf are torch's errors (ceil); below 0, torch's ceil is negative and its randperm(rows)[:ceil] slice
+        # counts from the end (sparsity -0.5 zeroes half the rows), an accident of Python slicing: refused
+        sp = check_real("sparsity", kw["sparsity"], "a finite number >= 0 (torch.nn.init.sparse_ zeroes "
+                        "ceil(sparsity * rows) rows per column; above 1, every row)", lambda x: x >= 0)
+        return {"sparsity": min(sp, 1.0), "std": kw["std"]}
 
     _own_args("torch.sparse", {"sparsity": REQUIRED, "std": 0.01}, sparse)
 

@@ -10,7 +10,6 @@ reach R + 36.7 / R = 13.7 sigma.
 """
 from __future__ import annotations
 
-import math
 import sys
 
 import numpy as np

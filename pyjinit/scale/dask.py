@@ -42,9 +42,13 @@ def init(name, shape, *, chunks="auto", seed=None, dtype="float32", layout="torc
     (anything ``dask.array`` accepts). ``seed=None`` draws one now (``pyjinit.last_seed()``): every chunk uses it.
 
     Orthogonal (``orthogonal``, ``torch.orthogonal``, ...) goes through Dask's tall-and-skinny QR
-    (``dask.array.linalg.tsqr``) with the same Haar sign fix; its small side must fit in memory (at most
-    ``ORTHOGONAL_MAX_SMALL_SIDE``), else ValueError. It equals the in-memory result to rounding (1e-5 in float32),
-    not bitwise (a different QR algorithm). Sparse and identity have no chunked form: ValueError.
+    (``dask.array.linalg.tsqr``) of the float64 normals, with the same Haar sign fix, in float64 for every dtype,
+    rounded to ``dtype`` at the end; its small side must fit in memory (at most ``ORTHOGONAL_MAX_SMALL_SIDE``), else
+    ValueError. In float64 it equals the in-memory result to rounding (about 1e-16), not bitwise (a different QR
+    algorithm). In float32/float16 it is *not* the in-memory array, which factors the float32 normals (another
+    matrix: every column differs): it is the float64 in-memory array rounded to ``dtype``, i.e.
+    ``pyjinit.init(name, shape, dtype="float64", ...).astype(dtype)`` to rounding (docs/scale.md). Sparse and
+    identity have no chunked form: ValueError.
     ``backend``: where each chunk is computed ("numpy" by default: workers need no Julia).
     """
     check_name(name)

@@ -50,7 +50,9 @@ def _libs() -> tuple:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return ()
-    import numpy  # noqa: F401  (the controller sees only libraries already loaded)
+    import numpy                          # the controller sees only libraries already loaded
+
+    del numpy
 
     return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..inits.lsuv import LSUV_BATCH, lsuv_loop  # noqa: F401  (LSUV_BATCH: the trainer's batch size for it)
+from ..inits.lsuv import LSUV_BATCH, lsuv_loop
 from .networks import CNN, MLP, image_shape
+
+__all__ = ["LSUV_BATCH", "lsuv"]    # LSUV_BATCH: the trainer's batch size for it
 
 
 def lsuv(weights: list, activation: str, x: np.ndarray, tol: float = 0.1, max_iter: int = 10, *,

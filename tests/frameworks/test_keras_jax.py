@@ -262,7 +262,7 @@ def test_flux_sparse_init_clamps_sparsity():
 def test_flax_initialize_does_not_depend_on_dict_order():
     """jax.jit(model.init) and tree_map return sorted keys (Dense_10 before Dense_2, bias before kernel): the
     same weights as the eager tree, layer by layer, and the PyTorch model's."""
-    flax = pytest.importorskip("flax")
+    pytest.importorskip("flax")
     import flax.linen as fnn
     import jax
     import jax.numpy as jnp

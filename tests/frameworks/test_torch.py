@@ -86,6 +86,21 @@ def test_sparse_like_torch_including_sparsity_above_one():
     assert not theirs(torch.nn.init.sparse_, (5, 4), 1.5).any()
 
 
+@pytest.mark.parametrize("sparsity", [float("nan"), float("inf"), -float("inf")])
+def test_sparse_refuses_the_sparsity_torch_refuses(sparsity):
+    with pytest.raises((ValueError, OverflowError)):
+        torch.nn.init.sparse_(torch.empty(4, 4), sparsity)
+    with pytest.raises(ValueError, match=r"^sparsity must be a finite number >= 0"):
+        pj.init("torch.sparse", (4, 4), sparsity=sparsity, seed=0)
+
+
+def test_sparse_refuses_a_negative_sparsity_where_torch_slices_from_the_end():
+    """torch's ceil(-0.5 * 4) = -2 zeros, sliced as randperm(4)[:-2]: 2 zeros per column, an accident; refused."""
+    assert [(c == 0).sum() for c in theirs(torch.nn.init.sparse_, (4, 3), -0.5).T] == [2, 2, 2]
+    with pytest.raises(ValueError, match=r"sparsity must be a finite number >= 0 .*, got -0.5$"):
+        pj.init("torch.sparse", (4, 3), sparsity=-0.5, seed=0)
+
+
 @pytest.mark.parametrize("name,shape", [("torch.xavier_uniform", (5,)), ("torch.kaiming_normal", (5,)),
                                         ("torch.eye", (2, 2, 2)), ("torch.dirac", (3, 3))])
 def test_torch_names_refuse_the_shapes_torch_refuses(name, shape):
@@ -539,7 +554,7 @@ def test_preset_model_refuses_an_unknown_model():
 
 
 def test_hf_conv1d_is_filled_as_the_linear_it_is():
-    transformers = pytest.importorskip("transformers", reason="transformers is not installed")
+    pytest.importorskip("transformers", reason="transformers is not installed")
     from transformers.pytorch_utils import Conv1D
 
     m = torch.nn.Sequential()

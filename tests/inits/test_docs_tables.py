@@ -69,3 +69,52 @@ def test_the_flux_names_are_flux_016s():
     flux = {"glorot_uniform", "glorot_normal", "kaiming_uniform", "kaiming_normal", "lecun_normal",
             "truncated_normal", "orthogonal", "sparse_init", "identity_init", "rand32", "randn32", "zeros32", "ones32"}
     assert {f"flux.{n}" for n in flux} == set(tables()["flux"])
+
+
+# --- issue 23: the whole-model presets, the schemes and the role inference, as pyjinit.inits.plan.PRESET_DOCS,
+# pyjinit.schemes.SCHEMES and pyjinit.schemes.roles state them ------------------------------------------------
+
+def section(heading) -> str:
+    text = DOC.read_text()
+    s = text[text.index("\n" + heading + "\n"):]
+    return s[:s.index("\n## ", 1)]
+
+
+def rows(heading) -> dict:
+    """{first cell without backticks: [the other cells]} of the table rows of a section (header rows left out)."""
+    out = {}
+    for line in section(heading).splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            out[cells[0].strip("`")] = cells[1:]
+    return out
+
+
+def test_every_preset_is_in_the_docs_with_its_rule_and_reference():
+    from pyjinit.inits.plan import PRESET_DOCS, PRESETS
+
+    assert set(PRESET_DOCS) == set(PRESETS) | {"model"}, "a preset without its words in PRESET_DOCS, or words alone"
+    assert rows("## Presets for whole models") == {k: [d.rule, d.reference] for k, d in PRESET_DOCS.items()}
+
+
+def test_every_scheme_is_in_the_docs_with_its_formula_paper_and_call():
+    from pyjinit.schemes import SCHEMES
+    from pyjinit.schemes.residual import SCHEMES as RESIDUAL
+
+    assert set(SCHEMES) == set(RESIDUAL) | {"mup", "delta_orthogonal", "zero", "mimetic"}
+    assert all(d.formula and "20" in d.reference and d.call.startswith("pyjinit.") for d in SCHEMES.values())
+    assert rows("## Model-aware schemes (`pyjinit.schemes`)") == {
+        k: [d.formula, d.reference, f"`{d.call}`"] for k, d in SCHEMES.items()}
+
+
+def test_the_role_inference_docs_say_what_infer_recognizes():
+    from pyjinit.schemes import roles as R
+
+    heading = "## Role inference: how the schemes find the blocks"
+    table = rows(heading)
+    assert set(table) == set(R.FAMILIES)
+    for cls, (_, rules) in R.FAMILIES.items():
+        assert table[cls][2] == ", ".join(f"`{p}` {r}" + (f" ({b})" if b is not None else "") for p, r, b in rules), cls
+    text = section(heading)
+    for name in R.ROLES + R._READOUT + R._EMBED_PARAMS:
+        assert f"`{name}`" in text, name

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +53,21 @@ def test_train_sparse_needs_sparsity_like_init_does(data_dir):
     assert q.returncode == 2 and "torch.sparse needs sparsity" in q.stderr
     with pytest.raises(ValueError, match="sparse needs sparsity"):
         pj.train(*_small(), init="sparse", hidden=(8,), epochs=1, verbose=False, backend="numpy")
+
+
+@pytest.mark.parametrize("sparsity", [-0.5, -1e-9, float("nan"), float("inf"), True, "0.5"])
+def test_torch_sparse_refuses_a_sparsity_torch_does_not_take(sparsity):
+    """torch.nn.init.sparse_ zeroes ceil(sparsity * rows) rows per column: above 1 every row (accepted, as torch);
+    NaN and inf are torch's errors; below 0 its slice counts from the end (an accident): a ValueError naming the
+    argument and the range."""
+    with pytest.raises(ValueError, match=r"^sparsity must be a finite number >= 0 \(torch.nn.init.sparse_ zeroes "):
+        pj.init("torch.sparse", (4, 4), sparsity=sparsity, seed=0, backend="numpy")
+    assert not pj.init("torch.sparse", (4, 4), sparsity=2.0, seed=0, backend="numpy").any()
+    assert [(c == 0).sum() for c in pj.init("torch.sparse", (10, 3), sparsity=0.25, seed=0, backend="numpy").T] \
+        == [3, 3, 3]                                                           # ceil(0.25 * 10)
+    p = run("init", "torch.sparse", "4", "4", "--kw", "sparsity=-0.5")
+    assert p.returncode == 2 and "sparsity must be a finite number >= 0" in p.stderr
+    one_line(p)
 
 
 def test_train_records_the_initializer_keywords_it_used(data_dir):
@@ -262,28 +276,32 @@ def test_a_single_threaded_process_forks():
 # --- 9. list: initializers, presets, schemes (without importing torch) ------------------------------------------
 
 def test_list_shows_presets_and_schemes_without_torch():
-    from pyjinit.inits.plan import PRESETS
+    from pyjinit.inits.plan import PRESET_DOCS
+    from pyjinit.schemes import SCHEMES
 
     code = ("import sys; from pyjinit.cli import main; rc = main(['list']); "
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH'); sys.exit(rc)")
     p = run(code=code)
     assert p.returncode == 0 and p.stdout.rstrip().endswith("NO-TORCH"), p.stdout[-500:]
     lines = p.stdout.splitlines()
-    assert any(l.startswith("presets") for l in lines)
-    for name in PRESETS:
-        assert any(l.startswith(f"  {name}: weight ") for l in lines), name
+    assert any(l.startswith("presets") for l in lines) and any(l.startswith("schemes") for l in lines)
     assert any(l.startswith("kaiming_normal ") for l in lines)                 # the initializers still come first
+    words = " ".join(p.stdout.split())                                         # the wrapped lines joined
+    for name, d in {**PRESET_DOCS, **SCHEMES}.items():                        # every preset and scheme, in full
+        assert any(l.startswith(f"  {name}: ") for l in lines), name
+        for field in d:
+            assert " ".join(field.split()) in words, (name, field)
     d = json.loads(run("list", "presets", "--json").stdout)
-    assert set(d) == set(PRESETS) and d["keras"]["bias"] == "zeros"
+    assert set(d) == set(PRESET_DOCS) and d["keras"]["roles"]["bias"] == "zeros" and d["model"]["roles"] is None
+    assert d["hf-t5"]["reference"] == PRESET_DOCS["hf-t5"].reference
+    s = json.loads(run("list", "schemes", "--json").stdout)
+    assert s == {k: v._asdict() for k, v in SCHEMES.items()}
 
 
-def test_list_shows_what_schemes_exports(monkeypatch, capsys):
-    import pyjinit.schemes as S
-
-    monkeypatch.setattr(S, "SCHEMES", {"fixup": "Fixup (Zhang et al. 2019)"}, raising=False)
+def test_list_each_section_alone(capsys):
     assert cli.main(["list", "schemes"]) == 0
-    assert "  fixup  Fixup (Zhang et al. 2019)" in capsys.readouterr().out
-    monkeypatch.delattr(S, "SCHEMES")
-    monkeypatch.setattr(S, "__all__", ["roles"], raising=False)
-    assert cli.main(["list", "schemes"]) == 0
-    assert "  roles" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "  fixup: " in out and "arXiv:1901.09321" in out and "presets" not in out and "kaiming_normal" not in out
+    assert cli.main(["list", "presets"]) == 0
+    out = capsys.readouterr().out
+    assert "  megatron: " in out and "scaled_init_method_normal" in out and "schemes (" not in out
