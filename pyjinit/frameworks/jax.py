@@ -276,8 +276,16 @@ def initializer(name: str, dtype=None, **kw):
     work on any rank JAX accepts (a 0-D or 1-D shape with explicit axes). The arguments are checked when the
     initializer is made (on probe shapes) and again, for the shape, when it is called or traced.
 
+    ``out_sharding`` (a ``NamedSharding``, or a ``PartitionSpec`` over the mesh of ``jax.set_mesh``), as JAX's
+    initializers: the result has that sharding and equals the unsharded array; an elementwise initializer is made
+    shard by shard, each device computing only its own block with no collective (``jax_shard``); a whole-array one
+    (orthogonal, sparse, identity) is made whole and constrained. docs/sharding.md.
+
     >>> import jax, pyjinit.jax as pjx                                   # doctest: +SKIP
     >>> w = jax.jit(pjx.initializer("he"), static_argnums=(1,))(jax.random.key(0), (784, 128))   # doctest: +SKIP
+    >>> from jax.sharding import Mesh, NamedSharding, PartitionSpec as P                        # doctest: +SKIP
+    >>> mesh = Mesh(np.array(jax.devices()).reshape(2, 4), ("data", "model"))                  # doctest: +SKIP
+    >>> w = pjx.initializer("he")(jax.random.key(0), (784, 128), out_sharding=NamedSharding(mesh, P("data", "model")))  # doctest: +SKIP
     """
     check_name(name)
     kw = {k: _concrete(k, v) for k, v in kw.items()}
@@ -296,10 +304,9 @@ def initializer(name: str, dtype=None, **kw):
     def init_fn(key, shape, dtype=factory_dtype, out_sharding=None):
         from . import jax_sampler
 
-        if out_sharding is not None:
-            raise NotImplementedError("out_sharding: use jax.jit(..., out_shardings=...) around the initializer "
-                                      "(docs/sharding.md)")
         shape = tuple(int(d) for d in shape)
+        if out_sharding is not None:
+            return _sharded_call(init_fn, key, shape, dtype, out_sharding)
         dt = _as_dtype(dtype)
         if full is not None:
             return jnp.full(shape, full, dt)
@@ -326,8 +333,49 @@ def initializer(name: str, dtype=None, **kw):
 
         return jax.pure_callback(compute, jax.ShapeDtypeStruct(shape, jnp.dtype(host)), _key_data(key)).astype(dt)
 
+    def _sharded_call(plain, key, shape, dtype, out_sharding):
+        """``out_sharding``: an elementwise draw on equal blocks is made shard by shard (jax_shard.sharded: each
+        device its own block, no collective); anything else whole and constrained (jax_shard's docstring)."""
+        from . import jax_sampler, jax_shard
+
+        mesh, spec = jax_shard.resolve_sharding(out_sharding)
+        dt = _as_dtype(dtype)
+        limbs = jax_sampler.key_words(_key_data(key))
+        if full is None and limbs.ndim == 1:
+            a = _sharded_draw(name, kw, shape, limbs, dt, mesh, spec)
+            if a is not None:
+                return a
+        return jax_shard.constrain(plain(key, shape, dtype), mesh, tuple(spec))
+
     init_fn.__name__ = f"pyjinit_{name.replace('.', '_')}"
     return init_fn
+
+
+def _sharded_draw(name: str, kw: dict, shape: tuple, limbs, dt, mesh, spec):
+    """`name` with `kw` on `shape` as an array sharded by (mesh, spec), each device making its own block
+    (jax_shard.sharded), or None where that does not apply: not an elementwise draw, not a float dtype, blocks of
+    unequal size (which JAX refuses anyway), unhashable arguments."""
+    from . import jax_shard
+
+    if dt.name not in _DTYPES or _hashable(kw) is None or not jax_shard.even(mesh, spec, shape):
+        return None
+    func, args = resolve(name, shape, {**kw, "layout": "keras"})
+    if func not in api._RUN_NAMES:
+        return None
+    own = {k: v for k, v in args.items() if k not in COMMON}
+    d = numpy_backend.draw_of(api._RUN_NAMES[func], torch_shape(shape, "keras") if shape else (), **own)
+    items = tuple(sorted((k, float(v)) for k, v in d.params.items()))
+    return _sharded_program(d.kind, items, tuple(shape), dt.name, mesh, tuple(spec))(limbs)
+
+
+@functools.lru_cache(maxsize=256)
+def _sharded_program(kind: str, items: tuple, shape: tuple, dtype_name: str, mesh, spec: tuple):
+    """jax_shard.sharded for one (draw, shape, dtype, mesh, spec) as a jitted function of the key's limbs:
+    compiled once (eagerly; inlined inside a user's jit)."""
+    from . import jax_shard
+
+    return jax.jit(lambda limbs: jax_shard.sharded(kind, dict(items), shape, limbs, jnp.dtype(dtype_name), mesh,
+                                                    spec))
 
 
 _ENTRY_ORDER = {"kernel": 0, "embedding": 0, "scale": 1, "bias": 2}
@@ -383,8 +431,40 @@ def _is_norm(path: tuple, leaves: dict) -> bool:
     return bool(_NORM_NAME.search(str(path[-1])))
 
 
+def _unbox(v):
+    """(array, rebox) of a params leaf: a plain array; a Flax linen box (``nn.Partitioned``, ``nn.LogicallyPartitioned``:
+    ``unbox``/``replace_boxed``); an NNX ``Variable`` (``nnx.state(model)``'s leaves: ``get_value``/``replace``).
+    The box keeps its metadata; rebox(new) puts a new array in it."""
+    if hasattr(v, "unbox") and hasattr(v, "replace_boxed"):
+        return v.unbox(), v.replace_boxed
+    if hasattr(v, "get_value") and hasattr(v, "replace") and hasattr(v, "get_metadata"):
+        return v.get_value(), v.replace
+    return v, None
+
+
+def _target_sharding(leaf, array, mesh):
+    """The sharding a new value of `leaf` gets: the array's own when it is spread over several devices (a model
+    made under ``jax.jit(..., out_shardings=...)``), else, given `mesh`, the leaf's partitioning annotation on it
+    (a linen box's ``get_partition_spec()``, an NNX Variable's ``out_sharding``/``sharding_names`` metadata);
+    None: unsharded."""
+    from . import jax_shard
+
+    if jax_shard.is_sharded(array):
+        return array.sharding
+    if mesh is None:
+        return None
+    spec = None
+    if hasattr(leaf, "get_partition_spec"):
+        spec = leaf.get_partition_spec()
+    elif hasattr(leaf, "get_metadata"):
+        meta = leaf.get_metadata()
+        names = meta.get("out_sharding", meta.get("sharding_names")) if hasattr(meta, "get") else None
+        spec = None if names is None else jax.sharding.PartitionSpec(*names)
+    return None if spec is None else jax.sharding.NamedSharding(mesh, spec)
+
+
 def initialize(params, weight=None, bias=None, *, seed=None, preset=None, strict=True, weight_kwargs=None,
-               bias_kwargs=None, key_by="position"):
+               bias_kwargs=None, key_by="position", mesh=None):
     """A new Flax ``params`` tree (a dict; the input is not changed) with every kernel and embedding from
     ``weight``, every bias from ``bias`` and norm scales one, following the layer-order rule: the l-th dict
     of arrays in the canonical order (sub-trees by the natural order of their names, so Dense_2 before Dense_10:
@@ -398,13 +478,23 @@ def initialize(params, weight=None, bias=None, *, seed=None, preset=None, strict
     distinct shape and rule); on the CPU, where the host is the device, by the NumPy backend (milliseconds
     instead of a compile per shape); the values are the same by the stream's contract.
 
+    Sharded models (docs/sharding.md): an entry whose array is spread over several devices (a model made under
+    ``jax.jit(model.init, out_shardings=...)``) keeps its sharding, and with ``mesh=`` (a ``jax.sharding.Mesh``) an
+    entry annotated with mesh axis names (linen's ``nn.with_partitioning``, NNX's ``nnx.with_partitioning``) gets
+    ``NamedSharding(mesh, its spec)``. Elementwise initializers are then made shard by shard, each device its own
+    block (``initializer(...)(..., out_sharding=...)``); whole-array ones (orthogonal, sparse, identity) once and
+    placed. Leaves may be arrays, linen boxes (``nn.Partitioned``: the result keeps the box and its names) or NNX
+    Variables (``nnx.state(model, nnx.Param)``; put the result back with ``nnx.update(model, new)``); the
+    containers (dict, FrozenDict, NNX State) keep their type.
+
     >>> params = pjx.initialize(model.init(key, x)["params"], "he", seed=0)   # doctest: +SKIP
     """
     seed = api.new_seed() if seed is None else seed
     described, arrays = [], {}
     for l, (path, leaves) in enumerate(_layers(params), start=1):
         norm = _is_norm(path, leaves)
-        for j, (k, v) in enumerate(leaves.items()):
+        for j, (k, leaf) in enumerate(leaves.items()):
+            v, rebox = _unbox(leaf)
             if not (hasattr(v, "shape") and hasattr(v, "dtype")):
                 raise TypeError(f"params must be a tree of dicts of arrays (a Flax params dict); "
                                 f"{'/'.join(map(str, path + (k,)))} is a {type(v).__name__}")
@@ -412,7 +502,7 @@ def initialize(params, weight=None, bias=None, *, seed=None, preset=None, strict
                     "bias": "norm_shift" if norm else "bias"}.get(k)
             p = Param("/".join(path + (k,)), l, j, role, "/".join(path) or "params", tuple(v.shape), "keras")
             described.append(p)
-            arrays[p.path] = (path + (k,), v)
+            arrays[p.path] = (path + (k,), v, rebox, _target_sharding(leaf, v, mesh))
     steps, _ = plan(described, seed=seed, weight=weight, bias=bias, preset=preset, key_by=key_by,
                     weight_kwargs=weight_kwargs, bias_kwargs=bias_kwargs, strict=strict)
     from . import jax_sampler
@@ -420,11 +510,14 @@ def initialize(params, weight=None, bias=None, *, seed=None, preset=None, strict
     on_cpu = jax.default_backend() == "cpu"
     values = {}
     for step in steps:
-        where, v = arrays[step.param.path]
+        where, v, rebox, sharding = arrays[step.param.path]
         dt, shape = _check_dtype(v.dtype), tuple(v.shape)
         items = _hashable(step.kwargs)
         a = None
-        if not on_cpu and items is not None and not _make_is_none(step.name, shape, step.kwargs):
+        if isinstance(sharding, jax.sharding.NamedSharding):   # each device its own block
+            a = _sharded_draw(step.name, step.kwargs, shape, jnp.asarray(jax_sampler.key_limbs(step.key)), dt,
+                              sharding.mesh, sharding.spec)
+        if a is None and not on_cpu and items is not None and not _make_is_none(step.name, shape, step.kwargs):
             a = _compiled(step.name, shape, dt.name, items)(jnp.asarray(jax_sampler.key_limbs(step.key)))
         if a is None:                       # the CPU (the host is the device), sparse, identity: NumPy on the host
             a = jnp.asarray(init(step.name, shape, dtype=_host_dtype(dt), seed=step.key, layout="keras",
@@ -432,11 +525,19 @@ def initialize(params, weight=None, bias=None, *, seed=None, preset=None, strict
         if step.post is not None:           # a slice of the first (PyTorch-order) axis: Flax's last
             lo, hi, value = step.post
             a = a.at[..., lo:hi].set(value) if a.ndim >= 2 else a.at[lo:hi].set(value)
-        values[where] = a
+        if sharding is not None:
+            a = jax.device_put(a, sharding)          # whole-array draws placed; a no-op for the shard-made ones
+        values[where] = a if rebox is None else rebox(a)
 
     def rebuild(path, node):
         if hasattr(node, "items"):
-            return {k: rebuild(path + (k,), v) for k, v in node.items()}
+            new = {k: rebuild(path + (k,), v) for k, v in node.items()}
+            if type(node) is dict:
+                return new
+            try:
+                return type(node)(new)             # FrozenDict, NNX State
+            except Exception:
+                return new
         return values.get(path, node)
 
     if hasattr(params, "get") and "params" in params:

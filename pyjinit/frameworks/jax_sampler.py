@@ -955,3 +955,40 @@ def sample_block(kind: str, params: dict, key, full_shape, index, dtype=jnp.floa
     hi = (starts >> np.uint64(32)).astype(np.uint32)
     static = int(starts[0]) % upb if len(starts) == 1 else None
     return _values(kind, params, key4, (jnp.asarray(lo), jnp.asarray(hi)), run, dtype, static).reshape(bshape)
+
+
+
+def block_runs(full_shape, index):
+    """(block shape, run starts as a uint64 array, run length) of the block `index` of `full_shape` (PyTorch
+    order): the contiguous runs of logical indices ``sample_block`` generates, host-side and static. The runs of a
+    block depend only on its shape and on which trailing dimensions it spans whole, so the runs of a block at
+    offset o are those of the block at the origin shifted by o's logical index (``offset_runs``)."""
+    return _block_runs(full_shape, index)
+
+
+def offset_runs(starts, terms):
+    """The run starts ``starts`` (uint64, host-side) plus ``sum(s * c for s, c in terms)`` (s a traceable integer
+    scalar, e.g. a ``lax.axis_index``, c a Python int; the sum < 2^64) as uint32 limbs (lo, hi), mod 2^64."""
+    starts = np.asarray(starts, np.uint64)
+    x = (jnp.asarray((starts & np.uint64(0xFFFFFFFF)).astype(np.uint32)),
+         jnp.asarray((starts >> np.uint64(32)).astype(np.uint32)))
+    for s, c in terms:
+        s = jnp.asarray(s).astype(_U32)
+        x = _add64(x, _mul64lo((s, jnp.zeros_like(s)), int(c) % (1 << 64)))
+    return x
+
+
+def sample_runs(kind: str, params: dict, key, lo, hi, run: int, dtype=jnp.float32):
+    """The values of R runs of `run` logical elements each (run r starts at logical index hi[r] * 2^32 + lo[r]),
+    flattened: ``sample_block``'s computation with the run starts as (traceable) uint32 arrays, so one program
+    serves every block of the same run count and length (each device's block of a sharded array, inside
+    ``jax.shard_map``). `run` and R = len(lo) static, 0 < R * run < 2^31."""
+    params = dict(params or {})
+    _check(kind, params)
+    dtype = _dtype(dtype)
+    n = lo.shape[0] * int(run)
+    if not 0 < n < 1 << 31:
+        raise ValueError(f"a block must have 1 to 2^31 - 1 elements, got {n}")
+    if kind in ("constant", "zeros", "ones"):
+        return _constant(kind, params, (n,), dtype)
+    return _values(kind, params, _key(key), (jnp.asarray(lo, _U32), jnp.asarray(hi, _U32)), int(run), dtype, None)
