@@ -136,6 +136,16 @@ def _constant_value(func, args):
     return None
 
 
+def _resolve_draw(name: str, shape: tuple, kw: dict) -> tuple:
+    """(func, its own arguments, the elementwise draw or None) of `name` with `kw` on the Flax-layout `shape`: the
+    registry's resolution and, for an elementwise initializer, the NumPy backend's draw (its checks run)."""
+    func, args = resolve(name, shape, {**kw, "layout": "keras"})
+    own = {k: v for k, v in args.items() if k not in COMMON}
+    if func not in api._RUN_NAMES:
+        return func, own, None
+    return func, own, numpy_backend.draw_of(api._RUN_NAMES[func], torch_shape(shape, "keras"), **own)
+
+
 def _make_is_none(name: str, shape: tuple, kw: dict) -> bool:
     """Whether `name` has no JAX form (sparse, identity, Flux's identity): made on the host."""
     func, _ = resolve(name, shape, {**kw, "layout": "keras"})
@@ -157,8 +167,7 @@ def _complex(name: str, shape: tuple, key, dtype, kw: dict):
         why = ("as jax.random" if qualified else "complex values are defined for the jax.*/flax.* names")
         raise ValueError(f"dtype must be a float dtype ({', '.join(_DTYPES)}) for {name} ({why}); got {dtype.name}")
     dims = torch_shape(shape, "keras")
-    func, args = resolve(name, shape, {**kw, "layout": "keras"})
-    own = {k: v for k, v in args.items() if k not in COMMON}
+    func, own, d = _resolve_draw(name, shape, kw)
     if func is api.orthogonal_init or func is _delta_func():
         g = check_real("gain", own.get("gain", 1.0))
         if func is api.orthogonal_init:
@@ -166,7 +175,6 @@ def _complex(name: str, shape: tuple, key, dtype, kw: dict):
                 raise ValueError(f"orthogonal needs at least 2 dimensions, got dimensions {fmt(dims)}")
             return _keras_layout(_orthogonal(key, dims, g, dtype), len(dims))
         return _keras_layout(_delta(key, dims, g, dtype), len(dims))
-    d = numpy_backend.draw_of(api._RUN_NAMES[func], dims, **own)
     n = math.prod(dims)
     work = jnp.float64 if dtype == jnp.complex128 else jnp.float32
     if d.kind == "constant":                      # a zero fan: zeros, as the real draw
@@ -194,10 +202,8 @@ def _make(name: str, shape: tuple, key, dtype, kw: dict):
     if jnp.issubdtype(dtype, jnp.complexfloating):
         return _complex(name, shape, key, dtype, kw)
     dims = torch_shape(shape, "keras")
-    func, args = resolve(name, shape, {**kw, "layout": "keras"})
-    own = {k: v for k, v in args.items() if k not in COMMON}
-    if func in api._RUN_NAMES:
-        d = numpy_backend.draw_of(api._RUN_NAMES[func], dims, **own)
+    func, own, d = _resolve_draw(name, shape, kw)
+    if d is not None:
         flat = jax_sampler.sample(d.kind, d.params, key, 0, math.prod(dims), dtype)
         return _keras_layout(flat.reshape(dims), len(dims))
     if func is api.orthogonal_init:
@@ -233,10 +239,7 @@ def _check_arguments(name: str, kw: dict) -> None:
     first = None
     for shape in ((4, 4), (3, 4, 4), (3, 3, 4, 4), (3, 3, 3, 4, 4)):
         try:
-            func, args = resolve(name, shape, {**kw, "layout": "keras"})
-            if func in api._RUN_NAMES:
-                own = {k: v for k, v in args.items() if k not in COMMON}
-                numpy_backend.draw_of(api._RUN_NAMES[func], torch_shape(shape, "keras"), **own)
+            _resolve_draw(name, shape, kw)
             return
         except (ValueError, IndexError) as e:
             first = first or e
@@ -359,11 +362,9 @@ def _sharded_draw(name: str, kw: dict, shape: tuple, limbs, dt, mesh, spec):
 
     if dt.name not in _DTYPES or _hashable(kw) is None or not jax_shard.even(mesh, spec, shape):
         return None
-    func, args = resolve(name, shape, {**kw, "layout": "keras"})
-    if func not in api._RUN_NAMES:
+    d = _resolve_draw(name, shape, kw)[2]
+    if d is None:
         return None
-    own = {k: v for k, v in args.items() if k not in COMMON}
-    d = numpy_backend.draw_of(api._RUN_NAMES[func], torch_shape(shape, "keras") if shape else (), **own)
     items = tuple(sorted((k, float(v)) for k, v in d.params.items()))
     return _sharded_program(d.kind, items, tuple(shape), dt.name, mesh, tuple(spec))(limbs)
 
