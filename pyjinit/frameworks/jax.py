@@ -26,7 +26,7 @@ import numpy as np
 
 from ..inits import api, numpy_backend
 from ..inits.plan import Param, plan
-from ..inits.registry import COMMON, check_name, init, resolve
+from ..inits.registry import COMMON, check_name, init, jax_orthogonal_axis, resolve
 from ..inits.validate import check_real, fmt, torch_shape
 
 
@@ -125,6 +125,23 @@ def _delta_func():
     return getattr(api, "delta_orthogonal_init", None)
 
 
+def _ortho(func, key, shape: tuple, own: dict, dtype):
+    """orthogonal (any JAX column_axis: registry.jax_orthogonal_axis's moved shape, the axis moved back) or
+    delta_orthogonal in JAX on the Flax-layout `shape`, else None."""
+    g = check_real("gain", own.get("gain", 1.0))
+    dims = torch_shape(shape, "keras")
+    if func is api.orthogonal_init or func is jax_orthogonal_axis:
+        if len(dims) < 2:
+            raise ValueError(f"orthogonal needs at least 2 dimensions, got dimensions {fmt(dims)}")
+        c = own.get("column_axis", len(shape) - 1)
+        moved = torch_shape(shape[:c] + shape[c + 1:] + (shape[c],), "keras")
+        return jnp.moveaxis(_keras_layout(_orthogonal(key, moved, g, dtype), len(dims)), -1, c)
+    if func is _delta_func():
+        func(dims, **own)                           # the core's checks (3-D to 5-D, out >= in), on a NumPy draw
+        return _keras_layout(_delta(key, dims, g, dtype), len(dims))
+    return None
+
+
 def _constant_value(func, args):
     """The fill value of a constant initializer (zeros, ones, constant), else None."""
     if func is api.zeros_init:
@@ -149,7 +166,7 @@ def _resolve_draw(name: str, shape: tuple, kw: dict) -> tuple:
 def _make_is_none(name: str, shape: tuple, kw: dict) -> bool:
     """Whether `name` has no JAX form (sparse, identity, Flux's identity): made on the host."""
     func, _ = resolve(name, shape, {**kw, "layout": "keras"})
-    return func not in api._RUN_NAMES and func is not api.orthogonal_init and func is not _delta_func()
+    return func not in api._RUN_NAMES and func not in (api.orthogonal_init, jax_orthogonal_axis, _delta_func())
 
 
 def _complex(name: str, shape: tuple, key, dtype, kw: dict):
@@ -168,13 +185,8 @@ def _complex(name: str, shape: tuple, key, dtype, kw: dict):
         raise ValueError(f"dtype must be a float dtype ({', '.join(_DTYPES)}) for {name} ({why}); got {dtype.name}")
     dims = torch_shape(shape, "keras")
     func, own, d = _resolve_draw(name, shape, kw)
-    if func is api.orthogonal_init or func is _delta_func():
-        g = check_real("gain", own.get("gain", 1.0))
-        if func is api.orthogonal_init:
-            if len(dims) < 2:
-                raise ValueError(f"orthogonal needs at least 2 dimensions, got dimensions {fmt(dims)}")
-            return _keras_layout(_orthogonal(key, dims, g, dtype), len(dims))
-        return _keras_layout(_delta(key, dims, g, dtype), len(dims))
+    if d is None:
+        return _ortho(func, key, shape, own, dtype)
     n = math.prod(dims)
     work = jnp.float64 if dtype == jnp.complex128 else jnp.float32
     if d.kind == "constant":                      # a zero fan: zeros, as the real draw
@@ -206,14 +218,7 @@ def _make(name: str, shape: tuple, key, dtype, kw: dict):
     if d is not None:
         flat = jax_sampler.sample(d.kind, d.params, key, 0, math.prod(dims), dtype)
         return _keras_layout(flat.reshape(dims), len(dims))
-    if func is api.orthogonal_init:
-        if len(dims) < 2:
-            raise ValueError(f"orthogonal needs at least 2 dimensions, got dimensions {fmt(dims)}")
-        return _keras_layout(_orthogonal(key, dims, check_real("gain", own.get("gain", 1.0)), dtype), len(dims))
-    if func is _delta_func():
-        func(dims, **own)                           # the core's checks (3-D to 5-D, out >= in), on a NumPy draw
-        return _keras_layout(_delta(key, dims, check_real("gain", own.get("gain", 1.0)), dtype), len(dims))
-    return None
+    return _ortho(func, key, shape, own, dtype)
 
 
 @functools.lru_cache(maxsize=512)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import api as I
 from .numpy_backend import scaled_dist
 from ..support.messages import near
 from typing import NamedTuple
-from .validate import check_choice, check_dims, check_nonneg, check_real, fmt
+from .validate import check_choice, check_dims, check_shape, check_nonneg, check_real, fmt
 
 _REGISTRY: dict = {}
 _ARGS: dict = {}            # framework names that take the framework's own arguments: name -> (spec, adapt)
@@ -307,24 +309,25 @@ def _jax_args():
     _own_args("jax.truncated_normal", {"stddev": 1e-2, "lower": -2.0, "upper": 2.0},
               lambda kw, s: {"std": kw["stddev"], "lo_std": kw["lower"], "hi_std": kw["upper"]})
 
-    def orthogonal(kw, shape):
-        if kw["column_axis"] not in (-1, len(shape) - 1):
-            raise ValueError(f"jax.orthogonal: column_axis other than the last is not supported, got "
-                             f"{fmt(kw['column_axis'])}")
-        return {"gain": kw["scale"]}
+    def orthogonal(kw, shape):                    # `shape` is PyTorch order; column_axis counts the Flax layout's
+        c = _column_axis("jax.orthogonal", kw["column_axis"], len(shape))
+        if c == len(shape) - 1:
+            return {"gain": kw["scale"]}
+        return Use(jax_orthogonal_axis, {"gain": kw["scale"], "column_axis": c})
 
     _own_args("jax.orthogonal", {"scale": 1.0, "column_axis": -1}, orthogonal)
 
     def delta_orthogonal(kw, shape):              # JAX's checks and messages; `shape` is PyTorch order here
+        # JAX applies orthogonal(column_axis) to the (in, out) matrix shape[-2:]: with in <= out, column_axis -2
+        # (or 0) gives the same matrix as -1 (QR of the same (out, in) normals, transposed), so any axis of a 2-D
+        # shape is the one centre tap
+        _column_axis("jax.delta_orthogonal", kw["column_axis"], 2)
         if len(shape) not in (3, 4, 5):
             raise ValueError("jax.delta_orthogonal: Delta orthogonal initializer requires a 3D, 4D or 5D shape "
                              f"(as JAX), got dimensions {fmt(tuple(shape))}")
         if shape[0] < shape[1]:
             raise ValueError(f"jax.delta_orthogonal: `fan_in` must be less or equal than `fan_out` (as JAX): "
                              f"in = {shape[1]}, out = {shape[0]}")
-        if kw["column_axis"] not in (-1, len(shape) - 1):
-            raise ValueError(f"jax.delta_orthogonal: column_axis other than the last is not supported, got "
-                             f"{fmt(kw['column_axis'])}")
         return {"gain": kw["scale"]}
 
     _own_args("jax.delta_orthogonal", {"scale": 1.0, "column_axis": -1}, delta_orthogonal)
@@ -342,6 +345,35 @@ def flux_fans(torch_shape: tuple) -> tuple:
         return 1, torch_shape[0]
     rf = math.prod(torch_shape[2:])
     return torch_shape[1] * rf, torch_shape[0] * rf
+
+
+def _column_axis(name, axis, ndim: int) -> int:
+    """JAX's column_axis (an int indexing the Flax-layout shape of `ndim` dimensions) as 0..ndim-1; out of range
+    is an AxisError (a ValueError and an IndexError; JAX's is an IndexError)."""
+    from numpy.exceptions import AxisError
+
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name}: column_axis must be an int (as JAX), got {fmt(axis)}")
+    if not -ndim <= axis < ndim:
+        raise AxisError(f"{name}: column_axis {int(axis)} is out of range for a shape of {ndim} dimensions")
+    return int(axis) % ndim
+
+
+def jax_orthogonal_axis(shape, gain=1.0, column_axis=-1, *, dtype="float32", seed=None, backend=None,
+                        layout="torch"):
+    """``jax.nn.initializers.orthogonal(scale=gain, column_axis=c)`` with any column axis, as JAX defines it: the
+    (semi-)orthogonal array of the Flax-layout shape with axis c moved last (columns = that axis, rows = the
+    product of the others), the axis then moved back to c: ``moveaxis(init("jax.orthogonal", moved, ...), -1, c)``
+    (docs/stream.md §5). ``column_axis`` counts axes of the Flax/Keras layout (*kernel, in, out), as JAX's."""
+    lay, dims = check_shape(shape, layout)
+    k = _keras_order(dims)
+    c = _column_axis("jax.orthogonal", column_axis, len(k))
+    moved = k[:c] + k[c + 1:] + (k[c],)
+    a = np.moveaxis(I.orthogonal_init(moved, gain, dtype=dtype, seed=seed, backend=backend, layout="keras"), -1, c)
+    if lay == "keras":
+        return np.ascontiguousarray(a)
+    nd = a.ndim                                   # Flax layout (*kernel, in, out) -> PyTorch (out, in, *kernel)
+    return np.ascontiguousarray(a.transpose((nd - 1, nd - 2) + tuple(range(nd - 2))))
 
 
 def flux_orthogonal_vector(shape, gain=1.0, *, dtype="float32", seed=None, backend=None, layout="torch"):

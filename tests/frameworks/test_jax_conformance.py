@@ -295,6 +295,59 @@ def test_delta_orthogonal_refuses_what_jax_refuses():
             pjx.initializer("jax.delta_orthogonal")(KEY, shape)
 
 
+# --- orthogonal's column_axis ----------------------------------------------------------------------------------
+
+def _columns(w, c):
+    """The array as the matrix JAX's orthogonal makes: axis c as its columns, the other axes as its rows."""
+    m = np.moveaxis(np.asarray(w, np.float64), c, -1)
+    return m.reshape(-1, m.shape[-1])
+
+
+@pytest.mark.parametrize("shape, c", [((6, 4), 0), ((3, 4, 5), 0), ((3, 4, 5), 1), ((3, 4, 5), -2),
+                                      ((2, 3, 4, 5), -3), ((2, 3, 4, 5), 3), ((5, 2, 3), 0)])
+def test_orthogonal_column_axis_is_jaxs(shape, c):
+    """JAX's orthogonal(column_axis=c) is the array of the shape with axis c moved last, the axis moved back
+    (checked on JAX's own output, bitwise, for the same key); pyjinit's is that of its own values, and is
+    (semi-)orthogonal along that axis as JAX's is."""
+    moved = tuple(np.delete(shape, c)) + (shape[c],)
+    theirs = arr(JI.orthogonal(scale=2.0, column_axis=c)(KEY, shape))
+    assert np.array_equal(theirs, np.moveaxis(arr(JI.orthogonal(scale=2.0)(KEY, moved)), -1, c))
+    ours = arr(pjx.initializer("jax.orthogonal", scale=2.0, column_axis=c)(KEY, shape))
+    core = pj.init("jax.orthogonal", shape, seed=SEED, layout="keras", scale=2.0, column_axis=c)
+    assert np.array_equal(core, np.moveaxis(pj.init("jax.orthogonal", moved, seed=SEED, layout="keras",
+                                                    scale=2.0), -1, c))
+    assert np.allclose(ours, core, atol=1e-5)                         # the core's values, to QR rounding
+    assert np.array_equal(pj.init("jax.orthogonal", pj.inits.api.torch_shape(shape, "keras"), seed=SEED,
+                                  scale=2.0, column_axis=c),                  # the same values in PyTorch order
+                          core.transpose((len(shape) - 1, len(shape) - 2) + tuple(range(len(shape) - 2))))
+    for w in (ours, theirs):
+        m = _columns(w, c)
+        g = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+        assert np.abs(g - 4 * np.eye(min(m.shape))).max() < 2e-5
+    if c % len(shape) != len(shape) - 1:                              # not the default's values
+        assert not np.allclose(core, pj.init("jax.orthogonal", shape, seed=SEED, layout="keras", scale=2.0))
+
+
+def test_column_axis_errors_and_delta_orthogonal_axes_are_jaxs():
+    for bad, err in ((2, IndexError), (-3, IndexError), (1.0, TypeError)):
+        with pytest.raises(err):
+            pjx.initializer("jax.orthogonal", column_axis=bad)(KEY, (3, 4))
+        with pytest.raises(err):
+            pj.init("jax.orthogonal", (3, 4), seed=0, layout="keras", column_axis=bad)
+    with pytest.raises(IndexError):
+        JI.orthogonal(column_axis=2)(KEY, (3, 4))
+    shape = (3, 3, 4, 6)                      # JAX: orthogonal(column_axis) of shape[-2:]; -2 and 0 give -1's
+    for c in (-2, 0, 1):
+        assert np.array_equal(arr(JI.delta_orthogonal(column_axis=c)(KEY, shape)),
+                              arr(JI.delta_orthogonal()(KEY, shape)))
+        assert np.array_equal(arr(pjx.initializer("jax.delta_orthogonal", column_axis=c)(KEY, shape)),
+                              arr(pjx.initializer("jax.delta_orthogonal")(KEY, shape)))
+    with pytest.raises(IndexError):
+        JI.delta_orthogonal(column_axis=2)(KEY, shape)
+    with pytest.raises(IndexError):
+        pjx.initializer("jax.delta_orthogonal", column_axis=2)(KEY, shape)
+
+
 # --- jit, vmap, nnx.vmap ---------------------------------------------------------------------------------------
 
 @pytest.mark.slow                     # ~30 s on 2 shared cores: 4 names x (eager, jit, vmap) compiles
