@@ -310,6 +310,8 @@ def _jax_args():
               lambda kw, s: {"std": kw["stddev"], "lo_std": kw["lower"], "hi_std": kw["upper"]})
 
     def orthogonal(kw, shape):                    # `shape` is PyTorch order; column_axis counts the Flax layout's
+        if len(shape) < 2:                        # the core's "at least 2 dimensions" error comes first, as JAX's
+            return {"gain": kw["scale"]}
         c = _column_axis("jax.orthogonal", kw["column_axis"], len(shape))
         if c == len(shape) - 1:
             return {"gain": kw["scale"]}
@@ -371,9 +373,9 @@ def jax_orthogonal_axis(shape, gain=1.0, column_axis=-1, *, dtype="float32", see
     moved = k[:c] + k[c + 1:] + (k[c],)
     a = np.moveaxis(I.orthogonal_init(moved, gain, dtype=dtype, seed=seed, backend=backend, layout="keras"), -1, c)
     if lay == "keras":
-        return np.ascontiguousarray(a)
+        return a
     nd = a.ndim                                   # Flax layout (*kernel, in, out) -> PyTorch (out, in, *kernel)
-    return np.ascontiguousarray(a.transpose((nd - 1, nd - 2) + tuple(range(nd - 2))))
+    return a.transpose((nd - 1, nd - 2) + tuple(range(nd - 2)))
 
 
 def flux_orthogonal_vector(shape, gain=1.0, *, dtype="float32", seed=None, backend=None, layout="torch"):
